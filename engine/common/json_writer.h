@@ -1,0 +1,107 @@
+#pragma once
+// A small streaming JSON writer that appends to a std::string. It writes integers without a
+// fraction, floats in their shortest round-trip form (std::to_chars), non-finite numbers as null
+// (JSON has no NaN), and escapes strings per RFC 8259. Commas are handled by the writer, so
+// callers only say what comes next.
+//
+//   std::string out; json_writer w(out);
+//   w.begin_object(); w.key("result"); w.value(true); w.end_object();
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "engine/common/assert.h"
+
+namespace shoal {
+
+class json_writer {
+ public:
+  explicit json_writer(std::string& out) : out_(out) {}
+
+  json_writer& begin_object() { open('{'); return *this; }
+  json_writer& end_object() { close('}'); return *this; }
+  json_writer& begin_array() { open('['); return *this; }
+  json_writer& end_array() { close(']'); return *this; }
+
+  json_writer& key(std::string_view k) {
+    separate();
+    write_string(k);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+
+  json_writer& value(std::string_view s) { separate(); write_string(s); return *this; }
+  json_writer& value(const char* s) { return value(std::string_view(s)); }
+  json_writer& value(bool b) { separate(); out_ += b ? "true" : "false"; return *this; }
+  json_writer& null() { separate(); out_ += "null"; return *this; }
+  template <typename I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+  json_writer& value(I v) {
+    separate();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  json_writer& value(double v) { separate(); write_floating(v); return *this; }
+  json_writer& value(float v) { separate(); write_floating(v); return *this; }
+
+  /// Inserts already-serialized JSON (e.g. a stored payload) as one value.
+  json_writer& raw(std::string_view json) { separate(); out_ += json; return *this; }
+
+  /// Key-value shorthand.
+  template <typename T>
+  json_writer& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
+
+  bool complete() const { return depth_ == 0; }
+
+ private:
+  template <typename F>
+  void write_floating(F v) {
+    if (!std::isfinite(v)) {
+      out_ += "null";
+      return;
+    }
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+  }
+
+  void open(char c) {
+    separate();
+    out_ += c;
+    SHOAL_ASSERT(depth_ < kMaxDepth, "json_writer nesting deeper than {}", kMaxDepth);
+    first_[++depth_] = true;
+  }
+  void close(char c) {
+    SHOAL_ASSERT(depth_ > 0, "json_writer: close without open");
+    --depth_;
+    out_ += c;
+  }
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (depth_ == 0) return;
+    if (!first_[depth_]) out_ += ',';
+    first_[depth_] = false;
+  }
+  void write_string(std::string_view s);
+
+  static constexpr int kMaxDepth = 128;
+  std::string& out_;
+  int depth_ = 0;
+  bool after_key_ = false;
+  bool first_[kMaxDepth + 1] = {};
+};
+
+}  // namespace shoal
