@@ -7,7 +7,7 @@ want=build
 [ $# -gt 0 ] && want=$1
 
 build_pkgs=(
-  g++ cmake ninja-build ccache pkg-config make git python3
+  g++ clang-16 lld-16 libclang-rt-16-dev cmake ninja-build ccache pkg-config make git python3
   libboost1.81-dev libboost-program-options1.81-dev
   libsimdjson-dev liblz4-dev libssl-dev libspdlog-dev libfmt-dev
   libopenblas-serial-dev

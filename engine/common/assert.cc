@@ -1,10 +1,9 @@
 #include "engine/common/assert.h"
 
-#include <execinfo.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
+#include <execinfo.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 

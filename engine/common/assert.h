@@ -15,11 +15,11 @@ namespace shoal::detail {
                                 const std::string& message);
 }
 
-#define SHOAL_ASSERT(cond, ...)                                                           \
-  do {                                                                                    \
-    if (__builtin_expect(!(cond), 0)) {                                                   \
+#define SHOAL_ASSERT(cond, ...)                                                              \
+  do {                                                                                       \
+    if (__builtin_expect(!(cond), 0)) {                                                      \
       ::shoal::detail::assert_failed(#cond, __FILE__, __LINE__, ::fmt::format(__VA_ARGS__)); \
-    }                                                                                     \
+    }                                                                                        \
   } while (0)
 
 #ifdef NDEBUG

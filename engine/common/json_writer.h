@@ -22,10 +22,22 @@ class json_writer {
  public:
   explicit json_writer(std::string& out) : out_(out) {}
 
-  json_writer& begin_object() { open('{'); return *this; }
-  json_writer& end_object() { close('}'); return *this; }
-  json_writer& begin_array() { open('['); return *this; }
-  json_writer& end_array() { close(']'); return *this; }
+  json_writer& begin_object() {
+    open('{');
+    return *this;
+  }
+  json_writer& end_object() {
+    close('}');
+    return *this;
+  }
+  json_writer& begin_array() {
+    open('[');
+    return *this;
+  }
+  json_writer& end_array() {
+    close(']');
+    return *this;
+  }
 
   json_writer& key(std::string_view k) {
     separate();
@@ -35,24 +47,47 @@ class json_writer {
     return *this;
   }
 
-  json_writer& value(std::string_view s) { separate(); write_string(s); return *this; }
+  json_writer& value(std::string_view s) {
+    separate();
+    write_string(s);
+    return *this;
+  }
   json_writer& value(const char* s) { return value(std::string_view(s)); }
-  json_writer& value(bool b) { separate(); out_ += b ? "true" : "false"; return *this; }
-  json_writer& null() { separate(); out_ += "null"; return *this; }
+  json_writer& value(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
+  json_writer& null() {
+    separate();
+    out_ += "null";
+    return *this;
+  }
   template <typename I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  json_writer& value(I v) {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) json_writer& value(I v) {
     separate();
     char buf[24];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, r.ptr);
     return *this;
   }
-  json_writer& value(double v) { separate(); write_floating(v); return *this; }
-  json_writer& value(float v) { separate(); write_floating(v); return *this; }
+  json_writer& value(double v) {
+    separate();
+    write_floating(v);
+    return *this;
+  }
+  json_writer& value(float v) {
+    separate();
+    write_floating(v);
+    return *this;
+  }
 
   /// Inserts already-serialized JSON (e.g. a stored payload) as one value.
-  json_writer& raw(std::string_view json) { separate(); out_ += json; return *this; }
+  json_writer& raw(std::string_view json) {
+    separate();
+    out_ += json;
+    return *this;
+  }
 
   /// Key-value shorthand.
   template <typename T>

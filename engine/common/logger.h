@@ -17,8 +17,8 @@
 namespace shoal::logging {
 
 struct options {
-  std::string level = "info";   // trace|debug|info|warn|error|critical|off
-  std::string file;             // empty: stderr
+  std::string level = "info";     // trace|debug|info|warn|error|critical|off
+  std::string file;               // empty: stderr
   size_t queue_messages = 16384;  // async queue; overruns drop the oldest message
 };
 

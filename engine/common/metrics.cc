@@ -8,25 +8,32 @@
 namespace shoal::metrics {
 namespace {
 
-constexpr std::array<double, 18> kLatencyBuckets = {
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,    0.1,    0.25,    0.5,    1.0,   2.5,    5.0,   10.0, 30.0};
+constexpr std::array<double, 18> kLatencyBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                    0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                                    0.5,     1.0,    2.5,     5.0,    10.0,  30.0};
 
 const char* type_name(kind k) {
   switch (k) {
-    case kind::counter: return "counter";
-    case kind::gauge: return "gauge";
-    case kind::histogram: return "histogram";
+    case kind::counter:
+      return "counter";
+    case kind::gauge:
+      return "gauge";
+    case kind::histogram:
+      return "histogram";
   }
   return "untyped";
 }
 
 void append_escaped(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -44,7 +51,9 @@ labels sorted(labels l) {
 
 }  // namespace
 
-std::span<const double> latency_buckets() { return kLatencyBuckets; }
+std::span<const double> latency_buckets() {
+  return kLatencyBuckets;
+}
 
 histogram::histogram(std::span<const double> bounds)
     : bounds_(bounds), counts_(bounds.size() + 1, 0) {}

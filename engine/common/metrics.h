@@ -64,9 +64,9 @@ std::span<const double> latency_buckets();
 
 struct sample {
   labels label_set;
-  double value = 0;                 // counter, gauge
-  std::vector<double> bounds;       // histogram
-  std::vector<uint64_t> buckets;    // histogram, per bucket (+Inf last)
+  double value = 0;               // counter, gauge
+  std::vector<double> bounds;     // histogram
+  std::vector<uint64_t> buckets;  // histogram, per bucket (+Inf last)
   double sum = 0;
   uint64_t count = 0;
 };

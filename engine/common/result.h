@@ -27,6 +27,13 @@ using error_code = boost::system::error_code;
 template <typename T = void>
 using result = boost::system::result<T, error_code>;
 
+/// An error result in generic code, where T may itself be constructible from an error_code
+/// (result<bool> is), which makes the implicit conversion ambiguous.
+template <typename T>
+result<T> error_result(error_code ec) {
+  return result<T>(boost::system::in_place_error, ec);
+}
+
 /// The category of a module's errc enum; its name and messages come from functions found by ADL.
 template <typename E>
 class enum_error_category final : public boost::system::error_category {
@@ -50,11 +57,11 @@ inline std::string describe(const error_code& ec) {
 
 }  // namespace shoal
 
-#define SHOAL_DECLARE_ERRC(E)                                             \
-  inline ::shoal::error_code make_error_code(E e) {                       \
+#define SHOAL_DECLARE_ERRC(E)                                                   \
+  inline ::shoal::error_code make_error_code(E e) {                             \
     return ::shoal::error_code(static_cast<int>(e), ::shoal::category_of<E>()); \
   }
 
-#define SHOAL_REGISTER_ERRC(E)                                        \
-  template <>                                                        \
+#define SHOAL_REGISTER_ERRC(E) \
+  template <>                  \
   struct boost::system::is_error_code_enum<E> : std::true_type {};

@@ -1,6 +1,6 @@
 # Every external library, each from a Debian package (tools/deps.sh installs them).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS program_options)
+find_package(Boost 1.81.0 REQUIRED CONFIG COMPONENTS program_options)
 find_package(simdjson REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

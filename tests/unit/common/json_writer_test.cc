@@ -23,15 +23,23 @@ TEST(JsonWriter, NestedObjectsAndArraysGetCommasRight) {
 TEST(JsonWriter, IntegersHaveNoFraction) {
   std::string out;
   json_writer w(out);
-  w.begin_array().value(uint64_t{18446744073709551615ull}).value(int64_t{-5}).value(10.0).end_array();
+  w.begin_array()
+      .value(uint64_t{18446744073709551615ull})
+      .value(int64_t{-5})
+      .value(10.0)
+      .end_array();
   EXPECT_EQ(out, "[18446744073709551615,-5,10]");
 }
 
 TEST(JsonWriter, FloatsRoundTripAndNonFiniteIsNull) {
   std::string out;
   json_writer w(out);
-  w.begin_array().value(0.1f).value(1e-7).value(std::nan("")).value(
-      std::numeric_limits<double>::infinity()).end_array();
+  w.begin_array()
+      .value(0.1f)
+      .value(1e-7)
+      .value(std::nan(""))
+      .value(std::numeric_limits<double>::infinity())
+      .end_array();
   EXPECT_EQ(out, "[0.1,1e-07,null,null]");
 }
 

@@ -6,12 +6,16 @@ namespace shoal::test_errors {
 enum class errc { first = 1, second };
 inline std::string_view error_message(errc e) {
   switch (e) {
-    case errc::first: return "the first thing went wrong";
-    case errc::second: return "the second thing went wrong";
+    case errc::first:
+      return "the first thing went wrong";
+    case errc::second:
+      return "the second thing went wrong";
   }
   return "unknown";
 }
-constexpr const char* error_category_name(errc) { return "shoal.test"; }
+constexpr const char* error_category_name(errc) {
+  return "shoal.test";
+}
 SHOAL_DECLARE_ERRC(errc)
 }  // namespace shoal::test_errors
 SHOAL_REGISTER_ERRC(shoal::test_errors::errc)
