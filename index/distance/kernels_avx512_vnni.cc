@@ -7,8 +7,10 @@
 
 // GCC 12's own _mm512_reduce_* and extract helpers start from _mm256_undefined_*(), which its
 // -Wuninitialized flags once inlined (GCC bug 105593); the values are never read.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <cstdlib>
 
