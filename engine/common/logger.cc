@@ -1,25 +1,40 @@
 #include "engine/common/logger.h"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include <spdlog/async.h>
+#include <spdlog/details/os.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-#include "engine/common/thread_context.h"
-
 namespace shoal::logging {
 namespace {
 
+// Lines are formatted on the async logger's own thread, so the core is found from the thread id
+// spdlog recorded when the line was logged, in a table the reactors fill as they start.
+constexpr size_t kMaxCoreThreads = 1024;
+std::array<std::atomic<size_t>, kMaxCoreThreads> g_core_thread_ids{};
+std::atomic<size_t> g_core_threads{0};  // slots in use
+
+int core_of_thread(size_t tid) {
+  size_t n = g_core_threads.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i) {
+    if (g_core_thread_ids[i].load(std::memory_order_relaxed) == tid) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 class core_flag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&,
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    int core = detail::this_core_index;
+    int core = core_of_thread(msg.thread_id);
     if (core < 0) {
       dest.push_back('-');
     } else {
@@ -71,6 +86,16 @@ void ensure_init_locked(state& s, const options& opts) {
 }
 
 }  // namespace
+
+void register_core_thread(int core) {
+  if (core >= 0 && static_cast<size_t>(core) < kMaxCoreThreads) {
+    auto slot = static_cast<size_t>(core);
+    g_core_thread_ids[slot].store(spdlog::details::os::thread_id());
+    size_t n = g_core_threads.load();
+    while (n < slot + 1 && !g_core_threads.compare_exchange_weak(n, slot + 1)) {
+    }
+  }
+}
 
 result<spdlog::level::level_enum> parse_level(std::string_view text) {
   static constexpr std::pair<std::string_view, spdlog::level::level_enum> levels[] = {

@@ -26,6 +26,8 @@ struct options {
 void init(const options& opts);
 /// Flushes and stops the background thread. Called once at exit.
 void shutdown();
+/// Called by a reactor thread as it starts, so its lines are tagged with its core.
+void register_core_thread(int core);
 /// Messages dropped because the async queue was full (a metric).
 size_t dropped_messages();
 /// A named module logger ("http", "runtime", ...), created on first use.

@@ -177,6 +177,10 @@ void registry::make_gauge_fn(const std::string& name, const std::string& help, l
   e.fn = std::move(fn);
 }
 
+void registry::remove(const std::string& name, labels l) {
+  entries_.erase(name + render_labels(sorted(std::move(l))));
+}
+
 snapshot registry::take_snapshot() const {
   snapshot snap;
   for (auto& [key, e] : entries_) {

@@ -100,6 +100,8 @@ class registry {
   /// A gauge computed when a snapshot is taken (queue depths, sizes).
   void make_gauge_fn(const std::string& name, const std::string& help, labels l,
                      std::function<double()> fn);
+  /// Forgets a metric (its owner is going away; gauge functions must not outlive what they read).
+  void remove(const std::string& name, labels l = {});
   snapshot take_snapshot() const;
 
  private:

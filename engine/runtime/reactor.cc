@@ -24,6 +24,7 @@ void reactor::start(std::optional<int> cpu) {
   work_.emplace(ioc_.get_executor());
   thread_ = std::thread([this, cpu] {
     detail::this_core_index = static_cast<int>(id_.value());
+    logging::register_core_thread(detail::this_core_index);
     std::string name = "shoal-c" + std::to_string(id_.value());
     ::pthread_setname_np(::pthread_self(), name.c_str());
     if (cpu) {

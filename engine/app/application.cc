@@ -1,0 +1,133 @@
+#include "engine/app/application.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "engine/common/logger.h"
+#include "engine/common/version.h"
+#include "engine/runtime/sharded.h"
+#include "net/http/server.h"
+#include "net/http/service_routes.h"
+
+namespace shoal::app {
+namespace {
+spdlog::logger& log() {
+  static auto& l = logging::get("shoald");
+  return l;
+}
+}  // namespace
+
+application::application(server_config cfg) : cfg_(std::move(cfg)) {}
+
+application::~application() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+bool application::lock_data_dir() {
+  // Before the runtime starts, so these blocking calls cannot stall a reactor.
+  std::error_code ec;
+  std::filesystem::create_directories(cfg_.data_dir, ec);
+  if (ec) {
+    log().critical("cannot create data directory '{}': {}", cfg_.data_dir, ec.message());
+    return false;
+  }
+  auto lock_path = std::filesystem::path(cfg_.data_dir) / "LOCK";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    log().critical("cannot open '{}': {}", lock_path.string(), std::strerror(errno));
+    return false;
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    log().critical("data directory '{}' is in use by another shoald process", cfg_.data_dir);
+    return false;
+  }
+  return true;
+}
+
+int application::run() {
+  if (!lock_data_dir()) return 1;
+  log().info("shoald {} (Qdrant REST API {} compatible) starting: data dir {}, {} cores",
+             version::kShoal, version::kQdrantApi, cfg_.data_dir,
+             cfg_.runtime.cores ? cfg_.runtime.cores : rt::runtime::available_cpus());
+  try {
+    rt::runtime runtime(cfg_.runtime);
+    runtime.run([this]() -> awaitable<void> { co_await serve(); });
+  } catch (const std::exception& e) {
+    log().critical("fatal: {}", e.what());
+    return 1;
+  }
+  log().info("shoald stopped");
+  return exit_code_;
+}
+
+awaitable<void> application::stop_all() {
+  while (!stops_.empty()) {
+    auto stop = std::move(stops_.back());
+    stops_.pop_back();
+    co_await stop();
+  }
+}
+
+awaitable<void> application::serve() {
+  auto routes = std::make_shared<http::router>();
+  http::add_service_routes(*routes, {.not_ready_reason = [this]() -> std::optional<std::string> {
+    if (ready_.load()) return std::nullopt;
+    return std::string("starting or stopping");
+  }});
+
+  auto http_servers = std::make_shared<rt::sharded<http::http_server>>();
+  co_await http_servers->start(std::shared_ptr<const http::router>(routes), cfg_.http);
+  stops_.push_back([http_servers]() -> awaitable<void> { co_await http_servers->stop(); });
+
+  // Core 0 binds first: with port 0 the kernel picks a port, and the other cores join it.
+  auto ep = cfg_.http_addr.endpoint;
+  auto bound = co_await http_servers->invoke_on(
+      core_id(0), [ep](http::http_server& s) { return s.listen(ep); });
+  if (!bound) {
+    log().critical("cannot listen for HTTP on {}: {}", cfg_.http_addr.text,
+                   bound.error().message());
+    exit_code_ = 1;
+    co_await stop_all();
+    co_return;
+  }
+  ep.port(*bound);
+  for (unsigned c = 1; c < rt::runtime::current().core_count(); ++c) {
+    auto r = co_await http_servers->invoke_on(core_id(c),
+                                              [ep](http::http_server& s) { return s.listen(ep); });
+    if (!r) {
+      log().critical("core {} cannot listen for HTTP on {}: {}", c, ep.port(), r.error().message());
+      exit_code_ = 1;
+      co_await stop_all();
+      co_return;
+    }
+  }
+  co_await http_servers->invoke_on_all([](http::http_server& s) { s.start(); });
+
+  ready_ = true;
+  log().info("HTTP listening on {}:{}", ep.address().to_string(), ep.port());
+  log().info("shoald ready");
+
+  auto ex = co_await asio::this_coro::executor;
+  asio::signal_set signals(ex, SIGINT, SIGTERM);
+  auto [ec, signo] = co_await signals.async_wait(use_nothrow_awaitable);
+  log().info("received {}, stopping: finishing requests in flight (up to {} ms)",
+             signo == SIGINT ? "SIGINT" : "SIGTERM", cfg_.http.drain_timeout.count());
+  ready_ = false;
+  // A second signal means "now": the operator does not want to wait for the drain.
+  signals.async_wait([](const boost::system::error_code& e, int) {
+    if (e) return;
+    log().warn("second stop signal: exiting without waiting");
+    logging::shutdown();
+    std::_Exit(1);
+  });
+  co_await stop_all();
+  signals.cancel();
+}
+
+}  // namespace shoal::app

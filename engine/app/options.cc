@@ -1,0 +1,324 @@
+#include "engine/app/options.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "engine/common/logger.h"
+#include "engine/common/version.h"
+
+namespace shoal::app {
+namespace po = boost::program_options;
+
+namespace {
+
+template <typename T>
+std::optional<T> parse_number(std::string_view text) {
+  T v{};
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// One row per setting: its name (flag --name, or `name = ` in the file; "a.b" is key b of
+// section [a]), its default as text, its help, and how it is applied to the config.
+struct setting {
+  const char* name;
+  const char* default_value;
+  const char* help;
+  std::function<std::optional<std::string>(const std::string&, server_config&)> apply;
+};
+
+using apply_fn = std::function<std::optional<std::string>(const std::string&, server_config&)>;
+
+apply_fn size_setting(size_t http::http_config::*field, size_t min) {
+  return [field, min](const std::string& v, server_config& c) -> std::optional<std::string> {
+    auto n = parse_size(v);
+    if (!n) return "expected a size such as 65536, 512KiB or 64MiB";
+    if (*n < min) return fmt::format("must be at least {}", min);
+    c.http.*field = *n;
+    return std::nullopt;
+  };
+}
+
+apply_fn duration_setting(std::chrono::milliseconds http::http_config::*field) {
+  return [field](const std::string& v, server_config& c) -> std::optional<std::string> {
+    auto d = parse_duration(v);
+    if (!d || d->count() <= 0) return "expected a positive duration such as 250ms, 10s or 2m";
+    c.http.*field = *d;
+    return std::nullopt;
+  };
+}
+
+template <typename T, typename Owner>
+apply_fn count_setting(T Owner::*field, Owner server_config::*owner, T min, T max) {
+  return [=](const std::string& v, server_config& c) -> std::optional<std::string> {
+    auto n = parse_number<T>(v);
+    if (!n || *n < min || *n > max)
+      return fmt::format("expected a whole number from {} to {}", min, max);
+    (c.*owner).*field = *n;
+    return std::nullopt;
+  };
+}
+
+std::vector<setting> settings() {
+  return {
+      {"data-dir", "./shoal-data", "directory for this node's data (created if missing)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v.empty()) return "must not be empty";
+         c.data_dir = v;
+         return std::nullopt;
+       }},
+      {"http-addr", "127.0.0.1:6333", "HTTP/JSON API listen address HOST:PORT",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         std::string err;
+         auto a = parse_address(v, err);
+         if (!a) return err;
+         c.http_addr = *a;
+         return std::nullopt;
+       }},
+      {"rpc-addr", "127.0.0.1:6335",
+       "binary RPC listen address HOST:PORT (validated; the RPC server arrives with issue #6)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         std::string err;
+         auto a = parse_address(v, err);
+         if (!a) return err;
+         c.rpc_addr = *a;
+         return std::nullopt;
+       }},
+      {"cores", "0", "reactor cores (threads); 0 = one per CPU this process may use",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_number<unsigned>(v);
+         unsigned cpus = rt::runtime::available_cpus();
+         if (!n || *n > cpus) {
+           return fmt::format(
+               "expected 0 (all) or a number of cores from 1 to {} (the CPUs this "
+               "process may use)",
+               cpus);
+         }
+         c.runtime.cores = *n;
+         return std::nullopt;
+       }},
+      {"pin-threads", "true", "pin each core's thread to its own CPU",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v != "true" && v != "false") return "expected true or false";
+         c.runtime.pin_threads = v == "true";
+         return std::nullopt;
+       }},
+      {"log-level", "info", "trace, debug, info, warn, error, critical or off",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (!logging::parse_level(v)) {
+           return "expected trace, debug, info, warn, error, critical or off";
+         }
+         c.log_level = v;
+         return std::nullopt;
+       }},
+      {"log-file", "", "write logs to this file instead of stderr",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         c.log_file = v;
+         return std::nullopt;
+       }},
+      {"http.header-limit", "16KiB", "largest request line plus headers",
+       size_setting(&http::http_config::header_limit, 1024)},
+      {"http.body-limit", "1MiB", "largest request body for endpoints without their own limit",
+       size_setting(&http::http_config::default_body_limit, 1024)},
+      {"http.max-body-limit", "256MiB", "largest request body of any endpoint (bulk upserts)",
+       size_setting(&http::http_config::max_body_limit, 1024)},
+      {"http.header-timeout", "10s", "time to receive a request's headers",
+       duration_setting(&http::http_config::header_timeout)},
+      {"http.body-timeout", "60s", "time to receive a request's body",
+       duration_setting(&http::http_config::body_timeout)},
+      {"http.idle-timeout", "60s", "keep-alive connection idle time before it is closed",
+       duration_setting(&http::http_config::idle_timeout)},
+      {"http.write-timeout", "30s", "time to write one response",
+       duration_setting(&http::http_config::write_timeout)},
+      {"http.drain-timeout", "10s", "at shutdown, time to finish requests already read",
+       duration_setting(&http::http_config::drain_timeout)},
+      {"http.pipeline-limit", "16", "requests read ahead of their responses on one connection",
+       count_setting<size_t>(&http::http_config::pipeline_limit, &server_config::http, 1, 1024)},
+      {"http.max-connections-per-core", "10000", "open HTTP connections per core",
+       count_setting<size_t>(&http::http_config::max_connections_per_core, &server_config::http, 1,
+                             1'000'000)},
+      {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
+       count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
+                             1 << 20)},
+      {"runtime.group-limit", "256", "remote requests of one class running on a core at once",
+       count_setting<size_t>(&rt::runtime_config::group_limit, &server_config::runtime, 1,
+                             1 << 20)},
+      {"runtime.blocking-threads", "2", "threads for blocking system calls (fsync, open, ...)",
+       count_setting<unsigned>(&rt::runtime_config::blocking_threads, &server_config::runtime, 1,
+                               256)},
+      {"runtime.blocking-per-core", "64", "blocking jobs one core may have queued at once",
+       count_setting<size_t>(&rt::runtime_config::blocking_per_core, &server_config::runtime, 1,
+                             1 << 16)},
+      {"runtime.stall-threshold", "200ms", "report a core that runs one task longer than this",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 200ms";
+         c.runtime.stall_threshold = *d;
+         return std::nullopt;
+       }},
+  };
+}
+
+std::string usage(const po::options_description& desc) {
+  std::ostringstream out;
+  out << "shoald " << version::kShoal << " — the Shoal vector search server\n\n"
+      << "Usage: shoald [--config FILE] [options]\n\n"
+      << "With no options: a single node, data in ./shoal-data, HTTP on 127.0.0.1:6333, all "
+         "cores.\n"
+      << "Flags override the config file; the file overrides the defaults below.\n"
+      << "Sizes take KiB/MiB/GiB suffixes, durations ms/s/m/h.\n\n"
+      << desc;
+  return out.str();
+}
+
+}  // namespace
+
+std::optional<size_t> parse_size(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return std::nullopt;
+  auto n = parse_number<size_t>(text.substr(0, digits));
+  if (!n) return std::nullopt;
+  auto unit = text.substr(digits);
+  size_t mult = 1;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = size_t{1} << 10;
+  else if (unit == "MiB")
+    mult = size_t{1} << 20;
+  else if (unit == "GiB")
+    mult = size_t{1} << 30;
+  else
+    return std::nullopt;
+  if (*n > SIZE_MAX / mult) return std::nullopt;
+  return *n * mult;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return std::nullopt;
+  auto n = parse_number<int64_t>(text.substr(0, digits));
+  if (!n) return std::nullopt;
+  auto unit = text.substr(digits);
+  int64_t mult;
+  if (unit == "ms")
+    mult = 1;
+  else if (unit == "s")
+    mult = 1000;
+  else if (unit == "m")
+    mult = 60'000;
+  else if (unit == "h")
+    mult = 3'600'000;
+  else
+    return std::nullopt;
+  if (*n > INT64_MAX / mult) return std::nullopt;
+  return std::chrono::milliseconds(*n * mult);
+}
+
+std::optional<listen_address> parse_address(std::string_view text, std::string& error) {
+  std::string_view host, port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "expected [IPV6]:PORT";
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      error = "expected HOST:PORT, e.g. 127.0.0.1:6333";
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  auto port = parse_number<uint16_t>(port_text);
+  if (!port) {
+    error = fmt::format("port '{}' is not a number from 0 to 65535", port_text);
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) {
+    // A host name: resolved once here, before any reactor runs (DNS blocks).
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(std::string(host), std::string(port_text), ec);
+    if (ec || results.empty()) {
+      error = fmt::format("cannot resolve host '{}': {}", host, ec ? ec.message() : "no address");
+      return std::nullopt;
+    }
+    return listen_address{std::string(text), results.begin()->endpoint()};
+  }
+  return listen_address{std::string(text), {ip, *port}};
+}
+
+parse_outcome parse_options(const std::vector<std::string>& args) {
+  auto table = settings();
+  po::options_description general("General");
+  general.add_options()("help,h", "print this help and exit")("version",
+                                                              "print the version and exit")(
+      "config", po::value<std::string>()->value_name("FILE"), "read settings from FILE");
+  po::options_description server(
+      "Settings (flag --NAME or `NAME = value` in the config file; "
+      "a.b is key b in section [a])");
+  for (auto& s : table) {
+    server.add_options()(s.name, po::value<std::string>()->default_value(s.default_value), s.help);
+  }
+  po::options_description all;
+  all.add(general).add(server);
+
+  po::variables_map vm;
+  try {
+    std::vector<const char*> argv{"shoald"};
+    for (auto& a : args) argv.push_back(a.c_str());
+    po::store(
+        po::command_line_parser(static_cast<int>(argv.size()), argv.data()).options(all).run(), vm);
+    if (vm.count("help")) return {0, usage(all)};
+    if (vm.count("version")) {
+      return {0, fmt::format("shoald {} (Qdrant REST API {} compatible, commit {})\n",
+                             version::kShoal, version::kQdrantApi, version::kCommit)};
+    }
+    if (vm.count("config")) {
+      auto path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) return {2, fmt::format("shoald: cannot read config file '{}'\n", path)};
+      try {
+        po::store(po::parse_config_file(in, server, /*allow_unregistered=*/false), vm);
+      } catch (const po::error& e) {
+        return {2, fmt::format("shoald: config file '{}': {}\n", path, e.what())};
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return {2, fmt::format("shoald: {}\nTry 'shoald --help'.\n", e.what())};
+  }
+
+  server_config cfg;
+  for (auto& s : table) {
+    auto value = vm[s.name].as<std::string>();
+    if (auto err = s.apply(value, cfg)) {
+      return {2, fmt::format("shoald: invalid value '{}' for {}: {}\n", value, s.name, *err)};
+    }
+  }
+  if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
+    return {2,
+            fmt::format("shoald: http.body-limit ({}) must not exceed http.max-body-limit ({})\n",
+                        cfg.http.default_body_limit, cfg.http.max_body_limit)};
+  }
+  return {std::move(cfg), {}};
+}
+
+}  // namespace shoal::app

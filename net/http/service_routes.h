@@ -1,0 +1,24 @@
+#pragma once
+// The service endpoints every node serves (REST_API.md §2): GET /, /healthz, /livez, /readyz and
+// /metrics. Health and liveness only say the process answers; readiness says it may take traffic
+// (false while starting, recovering or stopping).
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "net/http/router.h"
+
+namespace shoal::http {
+
+struct service_info {
+  /// nullopt when ready; otherwise why not. Called from any core.
+  std::function<std::optional<std::string>()> not_ready_reason;
+};
+
+void add_service_routes(router& r, service_info info);
+
+/// The Prometheus text of every core's metrics plus the runtime's own (call on a reactor).
+awaitable<std::string> collect_metrics_text();
+
+}  // namespace shoal::http
