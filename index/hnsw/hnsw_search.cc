@@ -184,7 +184,7 @@ result<size_t> hnsw_index::search(std::span<const float> query, size_t k, std::s
         const float correction = quantizer_.correction(metric(), scratch.query_codes.data());
         int8_space::query_type cq{scratch.query_codes.data(), space.term_for(correction)};
         walk(space, cq, ef, filter, scratch);
-        found = collect(q, k, params.rescore, true, out, scratch);
+        found = collect(q, k, params.rescore != 0 ? params.rescore : ef, true, out, scratch);
       } else {
         float_space space{
             &graph_, config_.quantization == quantization_kind::int8 ? vectors_.data() : nullptr, d,

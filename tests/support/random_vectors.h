@@ -63,6 +63,30 @@ inline std::vector<float> clustered_vectors(size_t n, size_t dim, size_t cluster
   return out;
 }
 
+/// n x dim points on `clusters` random `intrinsic`-dimensional patches (a gaussian latent
+/// vector through a random linear map per cluster, plus a little isotropic noise): low
+/// intrinsic dimension, like real embeddings, so graph indexes reach high recall on them.
+inline std::vector<float> embedding_like_vectors(size_t n, size_t dim, size_t clusters,
+                                                 size_t intrinsic, uint64_t seed,
+                                                 float noise = 0.05f) {
+  seeded_rng rng(seed);
+  std::vector<float> centres(clusters * dim), maps(clusters * dim * intrinsic);
+  for (auto& c : centres) c = static_cast<float>(2.0 * rng.gaussian());
+  for (auto& a : maps) a = static_cast<float>(rng.gaussian() / std::sqrt(double(intrinsic)));
+  std::vector<float> out(n * dim), z(intrinsic);
+  for (size_t i = 0; i < n; ++i) {
+    size_t c = rng.below(clusters);
+    for (auto& x : z) x = static_cast<float>(rng.gaussian());
+    for (size_t j = 0; j < dim; ++j) {
+      double v = centres[c * dim + j] + noise * rng.gaussian();
+      const float* row = &maps[(c * dim + j) * intrinsic];
+      for (size_t t = 0; t < intrinsic; ++t) v += row[t] * z[t];
+      out[i * dim + j] = static_cast<float>(v);
+    }
+  }
+  return out;
+}
+
 /// Replaces every `every`-th row with a copy of an earlier row: exact duplicates.
 inline void add_duplicates(std::vector<float>& data, size_t dim, size_t every, uint64_t seed) {
   seeded_rng rng(seed);
