@@ -129,6 +129,7 @@ class hnsw_index final : public vector_index {
 
   // hnsw_delete.cc
   void unlink(slot_t slot);
+  void find_in_links(slot_t removed, unsigned level, std::vector<slot_t>& out);
   template <class Space>
   void repair_after_removal(const Space& space, slot_t removed);
   void replace_entry_point(slot_t leaving);

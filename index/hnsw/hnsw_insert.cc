@@ -51,9 +51,11 @@ void hnsw_index::select_neighbors(const Space& space, std::vector<scored_slot>& 
 // list plus the newcomer with the same heuristic.
 template <class Space>
 void hnsw_index::connect_back(const Space& space, slot_t from, slot_t to, unsigned level) {
-  if (graph_.append_link(from, level, to)) return;
   const uint32_t n = graph_.link_count(from, level);
   const slot_t* links = graph_.links(from, level);
+  // `to` may be a reused slot that `from` still links to from its previous life.
+  if (std::find(links, links + n, to) != links + n) return;
+  if (graph_.append_link(from, level, to)) return;
   const auto q = space.as_query(from);
   auto& cands = build_scratch_.candidates;  // free while no walk runs
   cands.clear();
