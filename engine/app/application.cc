@@ -52,6 +52,7 @@ bool application::lock_data_dir() {
 
 int application::run() {
   if (!lock_data_dir()) return 1;
+  log().info("settings: {}", cfg_.effective_settings);
   log().info("shoald {} (Qdrant REST API {} compatible) starting: data dir {}, {} cores",
              version::kShoal, version::kQdrantApi, cfg_.data_dir,
              cfg_.runtime.cores ? cfg_.runtime.cores : rt::runtime::available_cpus());
@@ -75,6 +76,27 @@ awaitable<void> application::stop_all() {
 }
 
 awaitable<void> application::serve() {
+  // Whatever happens while starting or serving, the services started so far are stopped in
+  // reverse order (co_await is not allowed inside a catch block, hence the exception_ptr).
+  std::exception_ptr failure;
+  try {
+    co_await start_and_serve();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      log().critical("fatal: {}", e.what());
+    }
+    exit_code_ = 1;
+  }
+  co_await stop_all();
+  signals_.reset();
+}
+
+awaitable<void> application::start_and_serve() {
   auto routes = std::make_shared<http::router>();
   http::add_service_routes(*routes, {.not_ready_reason = [this]() -> std::optional<std::string> {
     if (ready_.load()) return std::nullopt;
@@ -103,7 +125,6 @@ awaitable<void> application::serve() {
     if (!r) {
       log().critical("core {} cannot listen for HTTP on {}: {}", c, ep.port(), r.error().message());
       exit_code_ = 1;
-      co_await stop_all();
       co_return;
     }
   }
@@ -114,20 +135,18 @@ awaitable<void> application::serve() {
   log().info("shoald ready");
 
   auto ex = co_await asio::this_coro::executor;
-  asio::signal_set signals(ex, SIGINT, SIGTERM);
-  auto [ec, signo] = co_await signals.async_wait(use_nothrow_awaitable);
+  signals_ = std::make_unique<asio::signal_set>(ex, SIGINT, SIGTERM);
+  auto [ec, signo] = co_await signals_->async_wait(use_nothrow_awaitable);
   log().info("received {}, stopping: finishing requests in flight (up to {} ms)",
              signo == SIGINT ? "SIGINT" : "SIGTERM", cfg_.http.drain_timeout.count());
   ready_ = false;
   // A second signal means "now": the operator does not want to wait for the drain.
-  signals.async_wait([](const boost::system::error_code& e, int) {
+  signals_->async_wait([](const boost::system::error_code& e, int) {
     if (e) return;
     log().warn("second stop signal: exiting without waiting");
     logging::shutdown();
     std::_Exit(1);
   });
-  co_await stop_all();
-  signals.cancel();
 }
 
 }  // namespace shoal::app

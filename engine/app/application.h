@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/signal_set.hpp>
+
 #include "engine/app/server_config.h"
 #include "engine/runtime/asio.h"
 
@@ -26,6 +28,7 @@ class application {
 
  private:
   awaitable<void> serve();
+  awaitable<void> start_and_serve();
   awaitable<void> stop_all();
   bool lock_data_dir();
 
@@ -34,6 +37,7 @@ class application {
   int lock_fd_ = -1;
   std::atomic<bool> ready_{false};
   std::vector<std::function<awaitable<void>()>> stops_;  // run in reverse at shutdown
+  std::unique_ptr<asio::signal_set> signals_;            // core 0; a second signal exits at once
 };
 
 }  // namespace shoal::app

@@ -307,12 +307,15 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
   }
 
   server_config cfg;
+  std::string effective;
   for (auto& s : table) {
     auto value = vm[s.name].as<std::string>();
     if (auto err = s.apply(value, cfg)) {
       return {2, fmt::format("shoald: invalid value '{}' for {}: {}\n", value, s.name, *err)};
     }
+    effective += fmt::format("{}{}={}", effective.empty() ? "" : " ", s.name, value);
   }
+  cfg.effective_settings = std::move(effective);
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,
             fmt::format("shoald: http.body-limit ({}) must not exceed http.max-body-limit ({})\n",

@@ -24,6 +24,7 @@ struct server_config {
   std::string log_file;  // empty: stderr
   rt::runtime_config runtime;
   http::http_config http;
+  std::string effective_settings;  // "name=value ..." as applied, for the startup log
 };
 
 }  // namespace shoal::app

@@ -34,6 +34,14 @@ result<T> error_result(error_code ec) {
   return result<T>(boost::system::in_place_error, ec);
 }
 
+/// A value result in generic code. Needed when T is itself a result: result<result<U>> built
+/// from a failed result<U> would otherwise take the converting constructor and become a failed
+/// outer result.
+template <typename T, typename V>
+result<T> value_result(V&& v) {
+  return result<T>(boost::system::in_place_value, std::forward<V>(v));
+}
+
 /// The category of a module's errc enum; its name and messages come from functions found by ADL.
 template <typename E>
 class enum_error_category final : public boost::system::error_category {

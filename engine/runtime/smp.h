@@ -165,7 +165,7 @@ awaitable<result<value_or_monostate_t<call_result_t<F>>>> try_submit_to(core_id 
                                                                         submit_options opts = {}) {
   using value_t = value_or_monostate_t<call_result_t<F>>;
   auto source = this_core();
-  if (target == source) co_return result<value_t>(co_await detail_smp::call_here(fn));
+  if (target == source) co_return value_result<value_t>(co_await detail_smp::call_here(fn));
   auto& rt = runtime::current();
   auto units = co_await rt.channel_between(source.value(), target.value())
                    .units.acquire(1, opts.queue_timeout);
@@ -178,7 +178,7 @@ awaitable<result<value_or_monostate_t<call_result_t<F>>>> try_submit_to(core_id 
         rt.send_request(m);
       },
       use_awaitable);
-  co_return std::move(*value);
+  co_return value_result<value_t>(std::move(*value));
 }
 
 /// Runs fn on `target` and returns its result. Queue timeouts and shutdown throw system_error.

@@ -129,8 +129,8 @@ awaitable<void> session::read_loop() {
         push_error(status::request_header_fields_too_large,
                    fmt::format("Request header larger than {} bytes", cfg.header_limit), 11);
       } else if (hec == beast::error::timeout) {
+        // Beast has already closed the socket: a slow client is simply cut off.
         server_.count_error("header_timeout");
-        push_error(status::request_timeout, "Timeout: request header not received in time", 11);
       } else if (hec != beast_http::error::end_of_stream && hec != asio::error::eof &&
                  hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
         server_.count_error("bad_request");
@@ -177,9 +177,7 @@ awaitable<void> session::read_loop() {
                                  limit),
                      header.version());
         } else if (bec == beast::error::timeout) {
-          server_.count_error("body_timeout");
-          push_error(status::request_timeout, "Timeout: request body not received in time",
-                     header.version());
+          server_.count_error("body_timeout");  // the socket is closed already
         } else if (bec != asio::error::eof && bec != beast_http::error::end_of_stream &&
                    bec != asio::error::operation_aborted) {
           server_.count_error("bad_request");

@@ -172,3 +172,20 @@ TEST(Smp, ShutdownWaitsForWorkInFlight) {
 
 }  // namespace
 }  // namespace shoal::rt
+
+namespace shoal::rt {
+namespace {
+
+TEST(Smp, AFailedResultComesBackAsAValueNotAsAFailedCall) {
+  test::run_on_runtime(2, []() -> awaitable<void> {
+    for (unsigned target : {0u, 1u}) {
+      auto r =
+          co_await submit_to(core_id(target), []() -> result<int> { return errc::gate_closed; });
+      CO_ASSERT_TRUE(!r);
+      EXPECT_EQ(r.error(), errc::gate_closed);
+    }
+  });
+}
+
+}  // namespace
+}  // namespace shoal::rt
