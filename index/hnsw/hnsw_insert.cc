@@ -22,6 +22,13 @@ unsigned hnsw_index::sample_level() {
 // The heuristic of the HNSW paper (algorithm 4, no extension): walk candidates nearest first
 // and keep one only if it is closer to the base node than to every neighbour kept so far, so
 // the kept links point in different directions instead of into one cluster.
+// A candidate survives a kept neighbour unless it is closer to that neighbour than to the base,
+// or is an exact duplicate of it (distance 0): duplicates would otherwise fill the whole list
+// and cut a group of equal vectors off from the rest of the graph.
+inline bool keeps(float to_kept, float to_base) {
+  return to_kept >= to_base && to_kept != 0.0f;
+}
+
 template <class Space>
 void hnsw_index::select_neighbors(const Space& space, std::vector<scored_slot>& candidates,
                                   size_t m, std::vector<scored_slot>& out) const {
@@ -40,9 +47,10 @@ void hnsw_index::select_neighbors(const Space& space, std::vector<scored_slot>& 
       for (int t = 0; t < 4; ++t) kept[t] = out[j + t].slot;
       float d[4];
       space.x4(q, kept, d);
-      good = d[0] >= c.distance && d[1] >= c.distance && d[2] >= c.distance && d[3] >= c.distance;
+      good = keeps(d[0], c.distance) && keeps(d[1], c.distance) && keeps(d[2], c.distance) &&
+             keeps(d[3], c.distance);
     }
-    for (; good && j < out.size(); ++j) good = space(q, out[j].slot) >= c.distance;
+    for (; good && j < out.size(); ++j) good = keeps(space(q, out[j].slot), c.distance);
     if (good) out.push_back(c);
   }
 }
