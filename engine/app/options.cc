@@ -157,6 +157,23 @@ std::vector<setting> settings() {
       {"runtime.blocking-per-core", "64", "blocking jobs one core may have queued at once",
        count_setting<size_t>(&rt::runtime_config::blocking_per_core, &server_config::runtime, 1,
                              1 << 16)},
+      {"runtime.idle-poll", "50us",
+       "an idle core polls its cross-core channels this long before sleeping (0us: never)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         std::optional<std::chrono::microseconds> us;
+         if (v.ends_with("us")) {
+           if (auto n = parse_number<int64_t>(std::string_view(v).substr(0, v.size() - 2))) {
+             us = std::chrono::microseconds(*n);
+           }
+         } else if (auto d = parse_duration(v)) {
+           us = std::chrono::duration_cast<std::chrono::microseconds>(*d);
+         }
+         if (!us || us->count() < 0 || *us > std::chrono::milliseconds(10)) {
+           return "expected a duration from 0us to 10ms, such as 50us";
+         }
+         c.runtime.idle_poll = *us;
+         return std::nullopt;
+       }},
       {"runtime.stall-threshold", "200ms", "report a core that runs one task longer than this",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {
          auto d = parse_duration(v);

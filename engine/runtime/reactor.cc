@@ -9,6 +9,15 @@
 #include "engine/runtime/runtime.h"
 
 namespace shoal::rt {
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+}  // namespace
 
 reactor::reactor(runtime& owner, core_id id, size_t group_limit, size_t blocking_limit)
     : owner_(owner), id_(id), blocking_units_(blocking_limit, 100000, "blocking pool") {
@@ -37,7 +46,7 @@ void reactor::start(std::optional<int> cpu) {
     }
     heartbeat_timer_ = std::make_unique<asio::steady_timer>(ioc_);
     heartbeat();
-    ioc_.run();
+    run_loop();
     heartbeat_timer_.reset();
     detail::this_core_index = -1;
   });
@@ -67,9 +76,11 @@ void reactor::join() {
 }
 
 void reactor::ring_doorbell() {
-  // Pairs with the fence in drain_inbox(): either we see the drain's reset and post a new one,
-  // or the pending drain sees the message we pushed before calling this (PRACTICES A4).
+  // Dekker with run_loop(): the sender has pushed (a store to a ring's tail) and now reads
+  // sleeping_; the reactor sets sleeping_ and then reads the rings. With a full fence on both
+  // sides at least one of them sees the other's store, so a message is never left unnoticed.
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!sleeping_.load(std::memory_order_relaxed)) return;  // awake: it will find the message
   if (!doorbell_pending_.exchange(true, std::memory_order_seq_cst)) {
     doorbells_.fetch_add(1, std::memory_order_relaxed);
     asio::post(ioc_, [this] { drain_inbox(); });
@@ -78,10 +89,41 @@ void reactor::ring_doorbell() {
 
 void reactor::drain_inbox() {
   doorbell_pending_.store(false, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  // A bounded batch per handler keeps other work on this core (I/O, timers) from starving.
-  constexpr size_t kBatch = 512;
-  if (!owner_.drain(id_.value(), drain_start_, kBatch)) ring_doorbell();
+  bool did_work = false;
+  owner_.drain(id_.value(), drain_start_, kDrainBatch, did_work);
+}
+
+void reactor::run_loop() {
+  const auto idle_poll = owner_.config().idle_poll;
+  const unsigned me = id_.value();
+  while (!ioc_.stopped()) {
+    ioc_.poll();  // ready handlers, timers, and one non-blocking look at epoll
+    if (ioc_.stopped()) break;
+    bool did_work = false;
+    // A bounded batch per round keeps I/O and timers on this core from starving.
+    owner_.drain(me, drain_start_, kDrainBatch, did_work);
+    if (did_work) continue;
+
+    if (idle_poll.count() > 0) {
+      auto until = std::chrono::steady_clock::now() + idle_poll;
+      bool found = false;
+      // Only the rings are polled here: they are plain memory reads, while io_context::poll()
+      // would make a system call every time.
+      while (!(found = owner_.has_inbound(me)) && std::chrono::steady_clock::now() < until) {
+        cpu_relax();
+      }
+      if (found) continue;
+    }
+
+    sleeping_.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (owner_.has_inbound(me)) {
+      sleeping_.store(false, std::memory_order_relaxed);
+      continue;
+    }
+    ioc_.run_one();  // sleeps until a handler is ready: I/O, a timer, or a doorbell
+    sleeping_.store(false, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace shoal::rt

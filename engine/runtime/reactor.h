@@ -2,8 +2,10 @@
 // One core: a thread pinned to one CPU running one io_context (concurrency hint 1, PRACTICES P14).
 //
 // Cross-core messages do not go through io_context::post: they sit in per-pair SPSC rings
-// (runtime.h). A sender rings this reactor's doorbell after pushing; the doorbell posts one drain
-// handler only if none is pending, so a burst of messages costs one post (PRACTICES A4).
+// (runtime.h). The reactor's loop runs ready handlers (io_context::poll), drains its rings, and
+// when both are empty keeps polling the rings for `idle_poll` before it sleeps in epoll
+// (io_context::run_one). A sender rings the doorbell only when the reactor sleeps (or is about
+// to): one post wakes it, however many messages follow (PRACTICES A4).
 // Everything here but ring_doorbell() and the atomics is touched only by the reactor's thread.
 
 #include <array>
@@ -51,8 +53,10 @@ class reactor {
   void request_stop();
   void join();
   void drain_inbox();
+  void run_loop();
   void heartbeat();
 
+  static constexpr size_t kDrainBatch = 512;
   runtime& owner_;
   core_id id_;
   asio::io_context ioc_{1};
@@ -63,6 +67,7 @@ class reactor {
   std::thread thread_;
   unsigned drain_start_ = 0;
   alignas(64) std::atomic<bool> doorbell_pending_{false};
+  std::atomic<bool> sleeping_{false};  // in (or entering) io_context::run_one
   std::atomic<int64_t> heartbeat_ns_{0};
   std::atomic<uint64_t> executed_{0};
   std::atomic<uint64_t> doorbells_{0};

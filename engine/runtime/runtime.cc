@@ -115,8 +115,19 @@ void runtime::post_to(core_id target, std::function<void()> fn) {
   asio::post(reactors_[target.value()]->context(), std::move(fn));
 }
 
-bool runtime::drain(unsigned me, unsigned& start, size_t budget) {
+bool runtime::has_inbound(unsigned me) {
   const unsigned n = core_count();
+  for (unsigned other = 0; other < n; ++other) {
+    if (other == me) continue;
+    if (!channel_between(other, me).requests.empty_for_consumer()) return true;
+    if (!channel_between(me, other).responses.empty_for_consumer()) return true;
+  }
+  return false;
+}
+
+bool runtime::drain(unsigned me, unsigned& start, size_t budget, bool& did_work) {
+  const unsigned n = core_count();
+  did_work = false;
   bool progress = true;
   while (progress) {
     progress = false;
@@ -127,13 +138,13 @@ bool runtime::drain(unsigned me, unsigned& start, size_t budget) {
       // Responses first: completing them frees units that senders here may be waiting for.
       if (channel_between(me, other).responses.pop(m)) {
         m->complete();
-        progress = true;
+        progress = did_work = true;
         if (--budget == 0) break;
       }
       if (channel_between(other, me).requests.pop(m)) {
         reactors_[me]->executed_.fetch_add(1, std::memory_order_relaxed);
         m->execute();
-        progress = true;
+        progress = did_work = true;
         if (--budget == 0) break;
       }
     }

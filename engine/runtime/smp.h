@@ -24,9 +24,7 @@
 #include <variant>
 #include <vector>
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/system/system_error.hpp>
 
 #include "engine/runtime/event.h"
@@ -81,14 +79,16 @@ awaitable<value_or_monostate_t<call_result_t<F>>> call_here(F& fn) {
   }
 }
 
-template <typename F>
+// Carries fn to the target and the outcome back. Handler is the caller's completion handler
+// (concrete type, no type erasure); it is invoked on the source core, from the drain loop, which
+// runs on the thread that owns the awaiting coroutine.
+template <typename F, typename Handler>
 class smp_call final : public smp_message {
  public:
   using value_t = value_or_monostate_t<call_result_t<F>>;
-  using handler_t = asio::any_completion_handler<void(std::exception_ptr, std::optional<value_t>)>;
 
   smp_call(unsigned source, unsigned target, service_group g, F fn, semaphore::units units,
-           handler_t handler)
+           Handler handler)
       : smp_message(source, target, g),
         fn_(std::in_place, std::move(fn)),
         units_(std::move(units)),
@@ -113,12 +113,12 @@ class smp_call final : public smp_message {
   }
 
   void complete() override {
-    std::unique_ptr<smp_call> self(this);
     units_.release();  // first, so a sender waiting for this channel can proceed
-    auto ex = asio::get_associated_executor(handler_);
-    asio::dispatch(ex, [h = std::move(handler_), e = error_, v = std::move(value_)]() mutable {
-      std::move(h)(e, std::move(v));
-    });
+    auto handler = std::move(handler_);
+    auto error = error_;
+    auto value = std::move(value_);
+    delete this;
+    std::move(handler)(error_code{}, error, std::move(value));
   }
 
  private:
@@ -151,10 +151,58 @@ class smp_call final : public smp_message {
 
   std::optional<F> fn_;
   semaphore::units units_;
-  handler_t handler_;
+  Handler handler_;
   std::exception_ptr error_;
   std::optional<value_t> value_;
 };
+
+template <typename F>
+using submit_signature = void(error_code, std::exception_ptr,
+                              std::optional<value_or_monostate_t<call_result_t<F>>>);
+
+struct initiate_submit {
+  template <typename Handler, typename F>
+  void operator()(Handler handler, core_id target, F fn, submit_options opts) const {
+    auto source = this_core();
+    auto& rt = runtime::current();
+    auto& ch = rt.channel_between(source.value(), target.value());
+    // Fast path: a channel unit is free, so the message goes out now, with no coroutine.
+    if (auto units = ch.units.try_acquire(1)) {
+      send(rt, source, target, std::move(fn), opts, std::move(*units), std::move(handler));
+      return;
+    }
+    // Slow path: the channel is full; wait for a unit in a coroutine of our own.
+    auto ex = rt.local().executor();
+    asio::co_spawn(
+        ex,
+        [&ch, &rt, source, target, opts, fn = std::move(fn),
+         handler = std::move(handler)]() mutable -> awaitable<void> {
+          auto units = co_await ch.units.acquire(1, opts.queue_timeout);
+          if (!units) {
+            std::move(handler)(units.error(), nullptr, std::nullopt);
+            co_return;
+          }
+          send(rt, source, target, std::move(fn), opts, std::move(*units), std::move(handler));
+        },
+        asio::detached);
+  }
+
+  template <typename Handler, typename F>
+  static void send(runtime& rt, core_id source, core_id target, F fn, submit_options opts,
+                   semaphore::units units, Handler handler) {
+    auto* m = new smp_call<F, Handler>(source.value(), target.value(), opts.group, std::move(fn),
+                                       std::move(units), std::move(handler));
+    rt.send_request(m);
+  }
+};
+
+/// The asynchronous operation behind submit_to: completes with (error_code, exception_ptr,
+/// optional<value>). Call only for a target other than the calling core.
+template <typename F, typename Token>
+auto async_submit(core_id target, F fn, submit_options opts, Token&& token) {
+  return asio::async_initiate<Token, submit_signature<F>>(initiate_submit{}, token, target,
+                                                          std::move(fn), opts);
+}
 
 }  // namespace detail_smp
 
@@ -164,29 +212,30 @@ template <typename F>
 awaitable<result<value_or_monostate_t<call_result_t<F>>>> try_submit_to(core_id target, F fn,
                                                                         submit_options opts = {}) {
   using value_t = value_or_monostate_t<call_result_t<F>>;
-  auto source = this_core();
-  if (target == source) co_return value_result<value_t>(co_await detail_smp::call_here(fn));
-  auto& rt = runtime::current();
-  auto units = co_await rt.channel_between(source.value(), target.value())
-                   .units.acquire(1, opts.queue_timeout);
-  if (!units) co_return error_result<value_t>(units.error());
-  auto value = co_await asio::async_initiate<decltype(use_awaitable),
-                                             void(std::exception_ptr, std::optional<value_t>)>(
-      [&](auto handler) {
-        auto* m = new detail_smp::smp_call<F>(source.value(), target.value(), opts.group,
-                                              std::move(fn), std::move(*units), std::move(handler));
-        rt.send_request(m);
-      },
-      use_awaitable);
+  if (target == this_core()) co_return value_result<value_t>(co_await detail_smp::call_here(fn));
+  auto [ec, error, value] =
+      co_await detail_smp::async_submit(target, std::move(fn), opts, use_nothrow_awaitable);
+  if (error) std::rethrow_exception(error);
+  if (ec) co_return error_result<value_t>(ec);
   co_return value_result<value_t>(std::move(*value));
 }
 
 /// Runs fn on `target` and returns its result. Queue timeouts and shutdown throw system_error.
 template <typename F>
 awaitable<call_result_t<F>> submit_to(core_id target, F fn, submit_options opts = {}) {
-  auto r = co_await try_submit_to(target, std::move(fn), opts);
-  if (!r) throw boost::system::system_error(r.error());
-  if constexpr (!std::is_void_v<call_result_t<F>>) co_return std::move(*r);
+  if (target == this_core()) {
+    if constexpr (std::is_void_v<call_result_t<F>>) {
+      co_await detail_smp::call_here(fn);
+      co_return;
+    } else {
+      co_return co_await detail_smp::call_here(fn);
+    }
+  }
+  auto [ec, error, value] =
+      co_await detail_smp::async_submit(target, std::move(fn), opts, use_nothrow_awaitable);
+  if (error) std::rethrow_exception(error);
+  if (ec) throw boost::system::system_error(ec);
+  if constexpr (!std::is_void_v<call_result_t<F>>) co_return std::move(*value);
 }
 
 /// Runs make(i) for i in [0, n) concurrently on this core and waits for all of them. The first

@@ -45,6 +45,11 @@ class spsc_ring {
     return true;
   }
 
+  /// Consumer side: true if pop() would find nothing right now.
+  bool empty_for_consumer() const {
+    return head_.load(std::memory_order_relaxed) == tail_.load(std::memory_order_acquire);
+  }
+
   /// Approximate (either side may move concurrently); for metrics.
   size_t size() const {
     return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_relaxed);

@@ -124,12 +124,20 @@ TEST(Smp, InvokeOnAllAndMapReduceVisitEveryCoreOnce) {
   for (auto& v : visits) EXPECT_EQ(v.load(), 1);
 }
 
-TEST(Smp, ManyConcurrentRoundTripsBetweenAllPairs) {
+class SmpStress : public ::testing::TestWithParam<int> {};
+
+// idle_poll 0 sends every message through the sleep/doorbell path; 50 us mostly through polling.
+INSTANTIATE_TEST_SUITE_P(IdlePoll, SmpStress, ::testing::Values(0, 50));
+
+TEST_P(SmpStress, ManyConcurrentRoundTripsBetweenAllPairs) {
   std::atomic<uint64_t> total{0};
-  run_on_runtime(3, [&]() -> awaitable<void> {
+  auto cfg = test::test_runtime_config(3);
+  cfg.idle_poll = std::chrono::microseconds(GetParam());
+  cfg.channel_depth = 8;  // small, so senders also take the waiting path
+  run_on_runtime(cfg, [&]() -> awaitable<void> {
     co_await invoke_on_all([&]() -> awaitable<void> {
       // Every core hammers every other core at once: rings in both directions stay busy.
-      co_await parallel_for(3 * 500, [&](size_t i) -> awaitable<void> {
+      co_await parallel_for(3 * 2000, [&](size_t i) -> awaitable<void> {
         auto target = core_id(static_cast<unsigned>(i % 3));
         auto v = co_await submit_to(target, [i] { return uint64_t{i}; });
         total.fetch_add(v);
@@ -137,7 +145,7 @@ TEST(Smp, ManyConcurrentRoundTripsBetweenAllPairs) {
     });
   });
   uint64_t per_core = 0;
-  for (uint64_t i = 0; i < 1500; ++i) per_core += i;
+  for (uint64_t i = 0; i < 6000; ++i) per_core += i;
   EXPECT_EQ(total.load(), 3 * per_core);
 }
 
