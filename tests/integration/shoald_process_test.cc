@@ -134,6 +134,34 @@ TEST(Shoald, ConfigFileIsReadAndFlagsOverrideIt) {
   EXPECT_EQ(c.get("/healthz").status, 200u);
 }
 
+TEST(Shoald, ShoalctlReportsHealthVersionAndMetrics) {
+  test::tmpdir dir;
+  auto ctl = test::binary_dir() / "shoalctl";
+  {
+    running_shoald s(dir, {});
+    auto addr = "127.0.0.1:" + std::to_string(s.port);
+    auto [code, out] = test::run_to_completion(ctl, {"--addr", addr, "health"}, dir / "ctl.log");
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("ready: all shards are ready"), std::string::npos) << out;
+    std::tie(code, out) = test::run_to_completion(ctl, {"--addr", addr, "version"}, dir / "ctl.log");
+    EXPECT_EQ(code, 0);
+    EXPECT_NE(out.find("shoal_version"), std::string::npos) << out;
+    std::tie(code, out) = test::run_to_completion(
+        ctl, {"--addr", addr, "metrics", "--filter", "shoal_cores"}, dir / "ctl.log");
+    EXPECT_EQ(code, 0);
+    EXPECT_NE(out.find("shoal_cores "), std::string::npos) << out;
+    EXPECT_EQ(out.find("# HELP"), std::string::npos) << "only the filtered lines";
+    s.process.signal(SIGTERM);
+    ASSERT_EQ(s.process.wait_exit(10s), 0);
+    std::tie(code, out) = test::run_to_completion(ctl, {"--addr", addr, "--timeout", "500ms",
+                                                        "health"}, dir / "ctl.log");
+    EXPECT_EQ(code, 3) << "a stopped server is unreachable: " << out;
+  }
+  auto [code, out] = test::run_to_completion(ctl, {"frobnicate"}, dir / "ctl.log");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
 TEST(Shoald, TheExampleConfigIsValid) {
   test::tmpdir dir;
   running_shoald s(dir, {"--config", (test::source_dir() / "conf/shoald.example.conf").string(),
