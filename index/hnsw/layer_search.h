@@ -94,7 +94,8 @@ void search_layer(const hnsw_graph& g, const Space& space, typename Space::query
     worst = entry.distance;
   }
 
-  auto consider = [&](slot_t s, float d) {
+  // Runs for every scored neighbour: keep it inlined into the loop below.
+  auto consider = [&](slot_t s, float d) __attribute__((always_inline)) {
     if (results.size() < ef || d < worst) {
       candidates.push_back({d, s});
       std::push_heap(candidates.begin(), candidates.end(), nearer_first{});
@@ -129,10 +130,11 @@ void search_layer(const hnsw_graph& g, const Space& space, typename Space::query
       fresh[m++] = s;
     }
     distance_count += m;
-    for (uint32_t i = 0; i < std::min<uint32_t>(m, 4); ++i) space.prefetch(fresh[i]);
+    // Ask for every new neighbour's vector at once: the walk is bound by memory latency, and
+    // overlapping all the misses of one expansion beats discovering them four at a time.
+    for (uint32_t i = 0; i < m; ++i) space.prefetch(fresh[i]);
     uint32_t i = 0;
     for (; i + 4 <= m; i += 4) {
-      for (uint32_t t = i + 4; t < std::min(i + 8, m); ++t) space.prefetch(fresh[t]);
       float d[4];
       space.x4(q, fresh + i, d);
       consider(fresh[i], d[0]);

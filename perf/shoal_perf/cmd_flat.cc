@@ -20,11 +20,12 @@ namespace {
 using namespace shoal::index;
 
 std::unique_ptr<flat_index> build(const vec_file<float>& base, metric_kind metric,
-                                  size_t blas_threshold) {
+                                  size_t blas_threshold, const distance::blas_knn_config& blas) {
   flat_config c;
   c.dim = base.dim;
   c.metric = metric;
   c.blas_threshold = blas_threshold;
+  c.blas = blas;
   auto index = flat_index::create(c).value();
   index->reserve(base.rows);
   std::vector<label_t> labels(base.rows);
@@ -44,12 +45,17 @@ int run_flat(const args_t& args) {
       .option("batch", "N", "queries in the batch measurement", "1000")
       .option("single-queries", "N", "queries in the single-query measurement", "100")
       .option("min-time", "S", "minimum seconds per measurement", "1")
+      .option("query-block", "N", "tuning: queries per sgemm (0: default)", "0")
+      .option("base-block", "N", "tuning: base rows per sgemm (0: default)", "0")
       .option("json", "OUT.json", "write the results here (default: stdout)", "");
   if (int rc = parse_or_exit(p, "flat", args); rc >= 0) return rc;
   metric_kind metric;
   size_t k, batch, singles;
   double min_time;
+  distance::blas_knn_config blas;
   try {
+    if (size_t qb = p.get_size("query-block", 0, 1 << 20); qb > 0) blas.query_block = qb;
+    if (size_t bb = p.get_size("base-block", 0, 1 << 24); bb > 0) blas.base_block = bb;
     metric = *parse_metric(p.get_choice("metric", {"l2", "ip", "cosine", "manhattan"}));
     k = p.get_size("k", 1, 1000);
     batch = p.get_size("batch", 1, 1000000);
@@ -74,8 +80,8 @@ int run_flat(const args_t& args) {
     std::copy(queries.row(i % queries.rows), queries.row(i % queries.rows) + base.dim,
               batch_queries.begin() + static_cast<ptrdiff_t>(i * base.dim));
   }
-  auto index = build(base, metric, 8);
-  auto simd_only = build(base, metric, std::numeric_limits<size_t>::max());
+  auto index = build(base, metric, 8, blas);
+  auto simd_only = build(base, metric, std::numeric_limits<size_t>::max(), blas);
   if (!index || !simd_only) {
     std::fprintf(stderr, "shoal-perf flat: building the index failed\n");
     return 1;

@@ -8,9 +8,9 @@
 // The same arguments always produce the same bytes.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "index/flat/flat_index.h"
@@ -104,7 +104,8 @@ int run_gen(const args_t& args) {
     return 2;
   }
   const std::string dir = p.get("out");
-  ::mkdir(dir.c_str(), 0755);
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(dir, mkdir_error);
   generator g(dim, clusters, intrinsic, noise, seed);
   const vec_file<float> base = g.sample(n, seed * 3 + 1);
   const vec_file<float> queries = g.sample(nq, seed * 3 + 2);

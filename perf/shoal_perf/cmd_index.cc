@@ -5,10 +5,13 @@
 //   {"build_seconds": s, "runs": [{"ef": e, "recall_at_10": r, "qps": q}, ...], ...}
 // With --filter-selectivity F a filter accepting a seeded fraction F of the points is applied
 // to every query; recall is then measured against exact answers over the matching points, and
-// each run also reports the QPS of exact search over the matching set ("exact_qps").
+// each run also reports the QPS of exact search over the matching set ("exact_qps"). A list
+// F1,F2,... measures each selectivity on the same build (runs carry "filter_selectivity").
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -63,10 +66,10 @@ struct options {
   std::string base, query, gt, json;
   metric_kind metric = metric_kind::l2;
   quantization_kind quantization = quantization_kind::none;
-  size_t m = 16, ef_construction = 200, k = 10, limit = 0;
+  size_t m = 16, ef_construction = 200, k = 10, limit = 0, prefetch_lines = 0;
   std::vector<size_t> efs;
   double min_time = 0.5;
-  double selectivity = 0;  // 0: no filter
+  std::vector<double> selectivities;  // empty: no filter
   bool filter_list = true;
 };
 
@@ -92,10 +95,91 @@ std::vector<int32_t> exact_ground_truth(const vec_file<float>& base, const vec_f
   return ids;
 }
 
+// recall@k of `results` against `truth` (truth_k ids per query; -1 = none), as the anchor
+// computes it: the fraction of the true top-k ids that were returned.
+double recall_at_k(const std::vector<neighbor>& results, const std::vector<int32_t>& truth,
+                   size_t truth_k, size_t nq, size_t k) {
+  double hits = 0, wanted = 0;
+  for (size_t i = 0; i < nq; ++i) {
+    std::unordered_set<int32_t> want;
+    for (size_t j = 0; j < k; ++j) {
+      const int32_t id = truth[i * truth_k + j];
+      if (id >= 0) want.insert(id);
+    }
+    wanted += static_cast<double>(want.size());
+    for (size_t j = 0; j < k; ++j) {
+      const label_t l = results[i * k + j].label;
+      if (l != invalid_label && want.count(static_cast<int32_t>(l))) hits += 1;
+    }
+  }
+  return wanted > 0 ? hits / wanted : 1.0;
+}
+
+// Runs every ef (with an optional filter) and appends one JSON object per ef to `w`.
+void measure_runs(const hnsw_index& index, const vec_file<float>& queries,
+                  const std::vector<int32_t>& truth, size_t truth_k, const options& o,
+                  const selectivity_filter* filter, double selectivity, json_writer& w) {
+  const size_t k = o.k;
+  search_scratch scratch;
+  std::vector<neighbor> results(queries.rows * k);
+  for (size_t ef : o.efs) {
+    search_params params;
+    params.ef = ef;
+    params.filter = filter;
+    uint64_t distances = 0, exact_paths = 0;
+    auto pass = [&] {
+      distances = 0;
+      exact_paths = 0;
+      for (size_t i = 0; i < queries.rows; ++i) {
+        (void)index.search({queries.row(i), queries.dim}, k, {results.data() + i * k, k}, params,
+                           scratch);
+        distances += scratch.last.distance_computations;
+        exact_paths += scratch.last.exact_path ? 1 : 0;
+      }
+    };
+    const double seconds = best_pass_seconds(pass, o.min_time);
+    const double recall = recall_at_k(results, truth, truth_k, queries.rows, k);
+    const double qps = static_cast<double>(queries.rows) / seconds;
+    const double per_query = static_cast<double>(distances) / static_cast<double>(queries.rows);
+    w.begin_object();
+    w.field("ef", ef);
+    w.field("recall_at_10", recall);
+    w.field("qps", qps);
+    w.field("distance_computations_per_query", per_query);
+    double exact_qps = 0;
+    if (filter != nullptr) {
+      w.field("filter_selectivity", selectivity);
+      w.field("filter_matching", filter->matching());
+      w.field("exact_path_fraction",
+              static_cast<double>(exact_paths) / static_cast<double>(queries.rows));
+      // The reference: exact search over the matching set (the filter's list when offered).
+      search_params exact = params;
+      exact.exact = true;
+      std::vector<neighbor> out(k);
+      const double exact_seconds = best_pass_seconds(
+          [&] {
+            for (size_t i = 0; i < queries.rows; ++i) {
+              (void)index.search({queries.row(i), queries.dim}, k, out, exact, scratch);
+            }
+          },
+          o.min_time);
+      exact_qps = static_cast<double>(queries.rows) / exact_seconds;
+      w.field("exact_qps", exact_qps);
+    }
+    w.end_object();
+    if (filter != nullptr) {
+      std::fprintf(stderr, "  filter %-6g ef %4zu  recall@%zu %.4f  qps %9.1f  exact qps %9.1f\n",
+                   selectivity, ef, k, recall, qps, exact_qps);
+    } else {
+      std::fprintf(stderr, "  ef %4zu  recall@%zu %.4f  qps %9.1f  dist/query %7.0f\n", ef, k,
+                   recall, qps, per_query);
+    }
+  }
+}
+
 int run(const options& o) {
   std::string error;
   vec_file<float> base, queries;
-  vec_file<int32_t> gt;
   if (!read_vectors(o.base, base, error, o.limit) || !read_vectors(o.query, queries, error)) {
     std::fprintf(stderr, "shoal-perf index: %s\n", error.c_str());
     return 1;
@@ -105,28 +189,27 @@ int run(const options& o) {
                  queries.dim);
     return 1;
   }
-  const size_t k = o.k;
-  std::unique_ptr<selectivity_filter> filter;
-  if (o.selectivity > 0)
-    filter = std::make_unique<selectivity_filter>(o.selectivity, base.rows, o.filter_list);
-
-  // Ground truth: the file's, unless a subset or a filter changes the answer.
+  // Ground truth for unfiltered runs: the file's, unless a subset changes the answer.
   std::vector<int32_t> truth;
-  size_t truth_k = k;
-  if (o.limit > 0 || filter) {
-    truth = exact_ground_truth(base, queries, o.metric, k, filter.get());
-  } else {
-    if (!read_ivecs(o.gt, gt, error)) {
-      std::fprintf(stderr, "shoal-perf index: %s\n", error.c_str());
-      return 1;
+  size_t truth_k = o.k;
+  if (o.selectivities.empty()) {
+    if (o.limit > 0) {
+      truth = exact_ground_truth(base, queries, o.metric, o.k, nullptr);
+    } else {
+      vec_file<int32_t> gt;
+      if (!read_ivecs(o.gt, gt, error)) {
+        std::fprintf(stderr, "shoal-perf index: %s\n", error.c_str());
+        return 1;
+      }
+      if (gt.rows < queries.rows || gt.dim < o.k) {
+        std::fprintf(stderr,
+                     "shoal-perf index: ground truth has %zu rows of %zu, need %zu of %zu\n",
+                     gt.rows, gt.dim, queries.rows, o.k);
+        return 1;
+      }
+      truth = std::move(gt.data);
+      truth_k = gt.dim;
     }
-    if (gt.rows < queries.rows || gt.dim < k) {
-      std::fprintf(stderr, "shoal-perf index: ground truth has %zu rows of %zu, need %zu of %zu\n",
-                   gt.rows, gt.dim, queries.rows, k);
-      return 1;
-    }
-    truth = gt.data;
-    truth_k = gt.dim;
   }
 
   hnsw_config config;
@@ -135,6 +218,7 @@ int run(const options& o) {
   config.m = o.m;
   config.ef_construction = o.ef_construction;
   config.quantization = o.quantization;
+  config.prefetch_lines = o.prefetch_lines;
   auto created = hnsw_index::create(config);
   if (!created) {
     std::fprintf(stderr, "shoal-perf index: %s\n", describe(created.error()).c_str());
@@ -177,74 +261,16 @@ int run(const options& o) {
   w.field("ef_construction", o.ef_construction);
   w.field("build_seconds", build_seconds);
   w.field("memory_bytes", index.memory_usage());
-  if (filter) {
-    w.field("filter_selectivity", o.selectivity);
-    w.field("filter_matching", filter->matching());
-    w.field("filter_mode", o.filter_list ? "list" : "predicate");
-  }
+  if (!o.selectivities.empty()) w.field("filter_mode", o.filter_list ? "list" : "predicate");
   w.key("runs").begin_array();
-
-  search_scratch scratch;
-  std::vector<neighbor> results(queries.rows * k);
-  for (size_t ef : o.efs) {
-    search_params params;
-    params.ef = ef;
-    params.filter = filter.get();
-    uint64_t distances = 0, exact_paths = 0;
-    auto pass = [&] {
-      distances = 0;
-      exact_paths = 0;
-      for (size_t i = 0; i < queries.rows; ++i) {
-        auto r = index.search({queries.row(i), queries.dim}, k, {results.data() + i * k, k}, params,
-                              scratch);
-        (void)r;
-        distances += scratch.last.distance_computations;
-        exact_paths += scratch.last.exact_path ? 1 : 0;
-      }
-    };
-    const double seconds = best_pass_seconds(pass, o.min_time);
-    double hits = 0, wanted = 0;
-    for (size_t i = 0; i < queries.rows; ++i) {
-      std::unordered_set<int32_t> want;
-      for (size_t j = 0; j < k; ++j) {
-        int32_t id = truth[i * truth_k + j];
-        if (id >= 0) want.insert(id);
-      }
-      wanted += static_cast<double>(want.size());
-      for (size_t j = 0; j < k; ++j) {
-        const label_t l = results[i * k + j].label;
-        if (l != invalid_label && want.count(static_cast<int32_t>(l))) hits += 1;
-      }
+  if (o.selectivities.empty()) {
+    measure_runs(index, queries, truth, truth_k, o, nullptr, 0, w);
+  } else {
+    for (double f : o.selectivities) {
+      selectivity_filter filter(f, base.rows, o.filter_list);
+      truth = exact_ground_truth(base, queries, o.metric, o.k, &filter);
+      measure_runs(index, queries, truth, o.k, o, &filter, f, w);
     }
-    const double recall = wanted > 0 ? hits / wanted : 1.0;
-    const double qps = static_cast<double>(queries.rows) / seconds;
-    w.begin_object();
-    w.field("ef", ef);
-    w.field("recall_at_10", recall);
-    w.field("qps", qps);
-    w.field("distance_computations_per_query",
-            static_cast<double>(distances) / static_cast<double>(queries.rows));
-    double exact_qps = 0;
-    if (filter) {
-      w.field("exact_path_fraction",
-              static_cast<double>(exact_paths) / static_cast<double>(queries.rows));
-      search_params exact = params;
-      exact.exact = true;
-      std::vector<neighbor> scratch_out(k);
-      const double exact_seconds = best_pass_seconds(
-          [&] {
-            for (size_t i = 0; i < queries.rows; ++i) {
-              (void)index.search({queries.row(i), queries.dim}, k, scratch_out, exact, scratch);
-            }
-          },
-          o.min_time);
-      exact_qps = static_cast<double>(queries.rows) / exact_seconds;
-      w.field("exact_qps", exact_qps);
-    }
-    w.end_object();
-    std::fprintf(stderr, "  ef %4zu  recall@%zu %.4f  qps %9.1f  dist/query %7.0f%s\n", ef, k,
-                 recall, qps, static_cast<double>(distances) / static_cast<double>(queries.rows),
-                 filter ? ("  exact qps " + std::to_string(exact_qps)).c_str() : "");
   }
   w.end_array();
   w.end_object();
@@ -275,12 +301,14 @@ int run_index(const args_t& args) {
       .option("ef-construction", "EFC", "beam width while building", "200")
       .option("ef", "LIST", "comma-separated search beam widths", "10,20,40,80,160,320")
       .option("quantization", "none|int8", "int8: walk on int8 codes, rescore with float32", "none")
-      .option("filter-selectivity", "F", "filter accepting a seeded fraction F in (0, 1]", "")
+      .option("filter-selectivity", "F[,F...]",
+              "filter accepting a seeded fraction F in (0, 1]; a list runs each on one build", "")
       .option("filter-mode", "list|predicate",
               "list: the filter also offers its matching labels; predicate: matches() only", "list")
       .option("k", "K", "neighbours per query", "10")
       .option("limit", "N", "use the first N base vectors (0: all; ground truth recomputed)", "0")
       .option("min-time", "S", "minimum seconds of passes per ef", "0.5")
+      .option("prefetch-lines", "N", "tuning: cache lines prefetched per neighbour (0: auto)", "0")
       .option("json", "OUT.json", "write the results here (default: stdout)", "");
   if (int rc = parse_or_exit(p, "index", args); rc >= 0) return rc;
   options o;
@@ -297,11 +325,21 @@ int run_index(const args_t& args) {
     o.k = p.get_size("k", 1, 1000);
     o.limit = p.get_size("limit", 0, ~size_t{0});
     o.min_time = p.get_double("min-time", 0, 3600);
+    o.prefetch_lines = p.get_size("prefetch-lines", 0, 64);
     if (!p.get("filter-selectivity").empty()) {
-      o.selectivity = p.get_double("filter-selectivity", 1e-9, 1.0);
+      std::stringstream list(p.get("filter-selectivity"));
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        char* end = nullptr;
+        const double f = std::strtod(item.c_str(), &end);
+        if (item.empty() || *end != '\0' || !(f > 0 && f <= 1)) {
+          throw usage_error("--filter-selectivity: '" + item + "' is not a fraction in (0, 1]");
+        }
+        o.selectivities.push_back(f);
+      }
     }
     o.filter_list = p.get_choice("filter-mode", {"list", "predicate"}) == "list";
-    if (o.gt.empty() && o.limit == 0 && o.selectivity == 0) {
+    if (o.gt.empty() && o.limit == 0 && o.selectivities.empty()) {
       throw usage_error("--gt is required unless --limit or --filter-selectivity is given");
     }
   } catch (const usage_error& e) {
