@@ -2,20 +2,37 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <unordered_set>
 
 #include "index/errc.h"
 
 namespace shoal::index {
 
+float sum_of_squares(const float* v, size_t dim) {
+  // Eight independent partial sums: the compiler keeps them in one vector register, where a
+  // single running sum would serialise every addition.
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    for (size_t j = 0; j < 8; ++j) part[j] += v[i + j] * v[i + j];
+  }
+  float sum = 0;
+  for (; i < dim; ++i) sum += v[i] * v[i];
+  for (float p : part) sum += p;
+  return sum;
+}
+
 result<void> check_vector(std::span<const float> v, size_t dim, metric_kind metric) {
   if (v.size() != dim) return errc::dimension_mismatch;
-  double norm = 0;
+  // Branch-free so it vectorises: |NaN| <= max is false, and so is |inf| <= max.
+  bool finite = true, nonzero = false;
   for (float x : v) {
-    if (!std::isfinite(x)) return errc::non_finite_value;
-    norm += static_cast<double>(x) * x;
+    finite &= std::fabs(x) <= std::numeric_limits<float>::max();
+    nonzero |= x != 0.0f;
   }
-  if (metric == metric_kind::cosine && !(norm > 0)) return errc::zero_vector;
+  if (!finite) return errc::non_finite_value;
+  if (metric == metric_kind::cosine && !nonzero) return errc::zero_vector;
   return {};
 }
 
@@ -33,9 +50,16 @@ result<void> check_batch(std::span<const label_t> labels, std::span<const float>
 }
 
 void normalize(const float* v, size_t dim, float* out) {
-  double norm = 0;
-  for (size_t i = 0; i < dim; ++i) norm += static_cast<double>(v[i]) * v[i];
-  float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  const float norm = sum_of_squares(v, dim);
+  // A vector so small its squares underflow is rescaled first (checked non-zero already).
+  if (!(norm > std::numeric_limits<float>::min())) {
+    double exact = 0;
+    for (size_t i = 0; i < dim; ++i) exact += static_cast<double>(v[i]) * v[i];
+    const double inv = 1.0 / std::sqrt(exact);
+    for (size_t i = 0; i < dim; ++i) out[i] = static_cast<float>(v[i] * inv);
+    return;
+  }
+  const float inv = 1.0f / std::sqrt(norm);
   for (size_t i = 0; i < dim; ++i) out[i] = v[i] * inv;
 }
 

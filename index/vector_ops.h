@@ -14,6 +14,8 @@ result<void> check_vector(std::span<const float> v, size_t dim, metric_kind metr
 /// Whole-batch validation: sizes, every vector, labels unique inside the batch.
 result<void> check_batch(std::span<const label_t> labels, std::span<const float> vectors,
                          size_t dim, metric_kind metric);
+/// sum v_i^2 in float, vectorised.
+float sum_of_squares(const float* v, size_t dim);
 /// out = v / |v| (out may alias v). The caller has checked |v| > 0.
 void normalize(const float* v, size_t dim, float* out);
 /// Copies v into out, normalised when the metric is cosine.

@@ -16,9 +16,7 @@ constexpr uint32_t kVectorsSection = 2;
 constexpr size_t kScanBlock = 256;
 
 float squared_norm(const float* v, size_t d) {
-  float s = 0;
-  for (size_t i = 0; i < d; ++i) s += v[i] * v[i];
-  return s;
+  return sum_of_squares(v, d);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ hnsw_graph::hnsw_graph(size_t max_links, size_t payload_bytes)
     : max_links_(max_links), max_links0_(2 * max_links), payload_bytes_(payload_bytes) {
   payload_at_ = align_up(4 + 4 * max_links0_ + 16, 64);
   meta_at_ = payload_at_ - 16;
+  links_bytes_ = 4 + 4 * max_links0_;
   stride_ = align_up(payload_at_ + payload_bytes_, 64);
 }
 

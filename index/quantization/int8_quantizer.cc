@@ -47,25 +47,34 @@ void int8_quantizer::assign(float scale, std::vector<float> offsets) {
 
 void int8_quantizer::encode(const float* x, int8_t* codes) const {
   SHOAL_DEBUG_ASSERT(trained_, "encode before training");
+  // Clamp, then round half away from zero: branch-free, so the loop vectorises.
+  const float limit = static_cast<float>(kMaxCode);
+  const float* offsets = offsets_.data();
   for (size_t i = 0; i < dim_; ++i) {
-    float c = std::nearbyint((x[i] - offsets_[i]) * inv_scale_);
-    c = std::clamp(c, -static_cast<float>(kMaxCode), static_cast<float>(kMaxCode));
-    codes[i] = static_cast<int8_t>(c);
+    float c = (x[i] - offsets[i]) * inv_scale_;
+    c = std::min(std::max(c, -limit), limit);
+    codes[i] = static_cast<int8_t>(static_cast<int>(c + (c >= 0.0f ? 0.5f : -0.5f)));
   }
 }
 
 float int8_quantizer::correction(metric_kind metric, const int8_t* codes) const {
   switch (metric) {
     case metric_kind::l2: {
-      int64_t sum = 0;
+      int32_t sum = 0;  // <= 65536 * 127^2 < 2^31
       for (size_t i = 0; i < dim_; ++i) sum += int32_t{codes[i]} * int32_t{codes[i]};
       return static_cast<float>(sum);
     }
     case metric_kind::ip:
     case metric_kind::cosine: {
-      double sum = 0;
-      for (size_t i = 0; i < dim_; ++i) sum += static_cast<double>(offsets_[i]) * codes[i];
-      return static_cast<float>(scale_ * sum);
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      size_t i = 0;
+      for (; i + 8 <= dim_; i += 8) {
+        for (size_t j = 0; j < 8; ++j) part[j] += offsets_[i + j] * codes[i + j];
+      }
+      float sum = 0;
+      for (; i < dim_; ++i) sum += offsets_[i] * codes[i];
+      for (float p : part) sum += p;
+      return scale_ * sum;
     }
     case metric_kind::manhattan:
       return 0.0f;
