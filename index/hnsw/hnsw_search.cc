@@ -55,6 +55,12 @@ size_t hnsw_index::collect(const float* query, size_t k, size_t rescore, bool re
             [](const scored_slot& a, const scored_slot& b) { return a.distance < b.distance; });
   const size_t n = std::min(results.size(), std::max(rescore, k));
   const size_t d = dim();
+  // The float32 rows live apart from the graph and are cold: request them all before the
+  // first is needed, so their misses overlap.
+  for (size_t j = 0; j < n; ++j) {
+    const char* row = reinterpret_cast<const char*>(float_vector(results[j].slot));
+    for (size_t at = 0; at < d * sizeof(float); at += 64) __builtin_prefetch(row + at);
+  }
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const float* rows[4];

@@ -133,6 +133,16 @@ void search_layer(const hnsw_graph& g, const Space& space, typename Space::query
     // Ask for every new neighbour's vector at once: the walk is bound by memory latency, and
     // overlapping all the misses of one expansion beats discovering them four at a time.
     for (uint32_t i = 0; i < m; ++i) space.prefetch(fresh[i]);
+    // Look ahead: the frontier's next node is often expanded next; start its neighbours' misses
+    // now so they overlap this node's distance work.
+    if (!candidates.empty()) {
+      const slot_t next = candidates.front().slot;
+      const uint32_t nn = g.link_count(next, level);
+      const slot_t* nl = g.links(next, level);
+      for (uint32_t j = 0; j < nn; ++j) {
+        if (!visited.contains(nl[j])) space.prefetch(nl[j]);
+      }
+    }
     uint32_t i = 0;
     for (; i + 4 <= m; i += 4) {
       float d[4];
