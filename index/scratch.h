@@ -36,6 +36,7 @@ class search_scratch {
   std::vector<int8_t> query_codes;      // the quantized query (int8 indexes)
   std::vector<float> distances;         // block of distances for scans
   std::vector<slot_t> slots;            // slot lists (neighbour batches, candidate sets)
+  std::vector<uint64_t> bits;           // slot bitmaps (exact scans over long candidate lists)
   topk_collector topk;
 
   /// Counters of the last search call, for benchmarks and tuning.

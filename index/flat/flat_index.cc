@@ -44,14 +44,13 @@ void flat_index::reserve(size_t points) {
 
 void flat_index::append_prepared(label_t label, const float* prepared) {
   const size_t d = config_.dim;
-  auto it = slots_.find(label);
-  if (it != slots_.end()) {
-    std::memcpy(vectors_.data() + size_t{it->second} * d, prepared, d * sizeof(float));
-    norms_[it->second] = squared_norm(prepared, d);
+  if (const slot_t existing = slots_.find(label); existing != invalid_slot) {
+    std::memcpy(vectors_.data() + size_t{existing} * d, prepared, d * sizeof(float));
+    norms_[existing] = squared_norm(prepared, d);
     return;
   }
   SHOAL_ASSERT(labels_.size() < invalid_slot, "flat index slot space exhausted");
-  slots_.emplace(label, static_cast<slot_t>(labels_.size()));
+  slots_.assign(label, static_cast<slot_t>(labels_.size()));
   labels_.push_back(label);
   vectors_.insert(vectors_.end(), prepared, prepared + d);
   norms_.push_back(squared_norm(prepared, d));
@@ -74,18 +73,17 @@ result<void> flat_index::add_batch(std::span<const label_t> labels,
 }
 
 result<void> flat_index::remove(label_t label) {
-  auto it = slots_.find(label);
-  if (it == slots_.end()) return errc::label_not_found;
-  const slot_t hole = it->second;
+  const slot_t hole = slots_.find(label);
+  if (hole == invalid_slot) return errc::label_not_found;
   const slot_t last = static_cast<slot_t>(labels_.size() - 1);
   const size_t d = config_.dim;
-  slots_.erase(it);
+  slots_.erase(label);
   if (hole != last) {
     std::memcpy(vectors_.data() + size_t{hole} * d, vectors_.data() + size_t{last} * d,
                 d * sizeof(float));
     norms_[hole] = norms_[last];
     labels_[hole] = labels_[last];
-    slots_[labels_[hole]] = hole;
+    slots_.assign(labels_[hole], hole);
   }
   labels_.pop_back();
   norms_.pop_back();
@@ -103,10 +101,13 @@ size_t flat_index::scan(const float* query, size_t k, const label_filter* filter
   if (filter != nullptr) candidates = filter->candidate_labels();
   // A short candidate list is cheaper to look up than to filter a full scan.
   if (candidates && candidates->size() * 4 < labels_.size()) {
-    for (label_t label : *candidates) {
-      auto it = slots_.find(label);
-      if (it == slots_.end()) continue;
-      top.push(distance_(query, vectors_.data() + size_t{it->second} * d, d), label);
+    const size_t n = candidates->size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 8 < n) slots_.prefetch((*candidates)[i + 8]);
+      const label_t label = (*candidates)[i];
+      const slot_t slot = slots_.find(label);
+      if (slot == invalid_slot) continue;
+      top.push(distance_(query, vectors_.data() + size_t{slot} * d, d), label);
     }
     scratch.last.distance_computations = candidates->size();
     return top.extract_sorted(out);
@@ -194,16 +195,16 @@ void flat_index::for_each_label(const std::function<void(label_t)>& fn) const {
 
 result<void> flat_index::get_vector(label_t label, std::span<float> out) const {
   if (out.size() != config_.dim) return errc::dimension_mismatch;
-  auto it = slots_.find(label);
-  if (it == slots_.end()) return errc::label_not_found;
-  std::memcpy(out.data(), vectors_.data() + size_t{it->second} * config_.dim,
+  const slot_t slot = slots_.find(label);
+  if (slot == invalid_slot) return errc::label_not_found;
+  std::memcpy(out.data(), vectors_.data() + size_t{slot} * config_.dim,
               config_.dim * sizeof(float));
   return {};
 }
 
 size_t flat_index::memory_usage() const {
   // unordered_map: one node (key, value, next pointer, malloc overhead) plus one bucket each.
-  const size_t map_bytes = slots_.size() * 32 + slots_.bucket_count() * sizeof(void*);
+  const size_t map_bytes = slots_.memory_usage();
   return sizeof(*this) + vectors_.capacity() * sizeof(float) + norms_.capacity() * sizeof(float) +
          labels_.capacity() * sizeof(label_t) + map_bytes + own_scratch().memory_usage();
 }
@@ -246,7 +247,7 @@ result<std::unique_ptr<flat_index>> flat_index::load_body(const io::file_header&
   f.norms_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     if (f.labels_[i] == invalid_label) return errc::corrupt_file;
-    if (!f.slots_.emplace(f.labels_[i], static_cast<slot_t>(i)).second) return errc::corrupt_file;
+    if (!f.slots_.insert(f.labels_[i], static_cast<slot_t>(i))) return errc::corrupt_file;
     const float* row = f.vectors_.data() + i * header.dim;
     if (!check_vector({row, header.dim}, header.dim, header.metric)) return errc::corrupt_file;
     f.norms_[i] = squared_norm(row, header.dim);

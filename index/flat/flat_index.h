@@ -11,12 +11,12 @@
 // sections: 1 labels (u64 x n), 2 vectors (f32 x n x dim).
 
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "index/distance/blas_knn.h"
 #include "index/distance/dispatch.h"
 #include "index/io/format.h"
+#include "index/label_map.h"
 #include "index/vector_index.h"
 
 namespace shoal::index {
@@ -43,7 +43,7 @@ class flat_index final : public vector_index {
   size_t dim() const override { return config_.dim; }
   metric_kind metric() const override { return config_.metric; }
   size_t size() const override { return labels_.size(); }
-  bool contains(label_t label) const override { return slots_.count(label) != 0; }
+  bool contains(label_t label) const override { return slots_.contains(label); }
   const flat_config& config() const { return config_; }
 
   result<void> add(label_t label, std::span<const float> vector) override;
@@ -79,7 +79,7 @@ class flat_index final : public vector_index {
   std::vector<float> vectors_;  // size() x dim
   std::vector<float> norms_;    // squared norms (l2: the sgemm path needs them)
   std::vector<label_t> labels_;
-  std::unordered_map<label_t, slot_t> slots_;
+  label_map slots_;
 };
 
 }  // namespace shoal::index

@@ -115,19 +115,18 @@ result<void> hnsw_index::add_batch(std::span<const label_t> labels,
   const size_t d = config_.dim;
   if (auto r = check_batch(labels, vectors, d, config_.metric); !r) return r;
   size_t new_points = 0;
-  for (label_t l : labels) new_points += slots_.count(l) == 0;
+  for (label_t l : labels) new_points += slots_.contains(l) ? 0 : 1;
   if (graph_.slot_count() - free_.size() + new_points >= invalid_slot - 1) {
     return errc::capacity_exceeded;
   }
   std::vector<float> prepared(d);
   for (size_t i = 0; i < labels.size(); ++i) {
     prepare_vector(vectors.data() + i * d, d, config_.metric, prepared.data());
-    if (auto it = slots_.find(labels[i]); it != slots_.end()) {
+    if (const slot_t old = slots_.find(labels[i]); old != invalid_slot) {
       // Upsert: the old node leaves the graph (neighbours repaired), the new one takes a slot.
-      const slot_t old = it->second;
       unlink(old);
       labels_[old] = invalid_label;
-      slots_.erase(it);
+      slots_.erase(labels[i]);
       free_.push_back(old);
     }
     insert_prepared(labels[i], prepared.data());
@@ -140,12 +139,11 @@ result<void> hnsw_index::add_batch(std::span<const label_t> labels,
 }
 
 result<void> hnsw_index::remove(label_t label) {
-  auto it = slots_.find(label);
-  if (it == slots_.end()) return errc::label_not_found;
-  const slot_t slot = it->second;
+  const slot_t slot = slots_.find(label);
+  if (slot == invalid_slot) return errc::label_not_found;
   unlink(slot);
   labels_[slot] = invalid_label;
-  slots_.erase(it);
+  slots_.erase(label);
   free_.push_back(slot);
   return {};
 }
@@ -158,14 +156,14 @@ void hnsw_index::for_each_label(const std::function<void(label_t)>& fn) const {
 
 result<void> hnsw_index::get_vector(label_t label, std::span<float> out) const {
   if (out.size() != config_.dim) return errc::dimension_mismatch;
-  auto it = slots_.find(label);
-  if (it == slots_.end()) return errc::label_not_found;
-  std::memcpy(out.data(), float_vector(it->second), config_.dim * sizeof(float));
+  const slot_t slot = slots_.find(label);
+  if (slot == invalid_slot) return errc::label_not_found;
+  std::memcpy(out.data(), float_vector(slot), config_.dim * sizeof(float));
   return {};
 }
 
 size_t hnsw_index::memory_usage() const {
-  const size_t map_bytes = slots_.size() * 32 + slots_.bucket_count() * sizeof(void*);
+  const size_t map_bytes = slots_.memory_usage();
   return sizeof(*this) + graph_.memory_usage() + vectors_.capacity() * sizeof(float) +
          labels_.capacity() * sizeof(label_t) + map_bytes + free_.capacity() * sizeof(slot_t) +
          quantizer_.offsets().size() * sizeof(float) + build_scratch_.memory_usage() +

@@ -29,12 +29,12 @@
 
 #include <memory>
 #include <random>
-#include <unordered_map>
 #include <vector>
 
 #include "index/distance/dispatch.h"
 #include "index/hnsw/hnsw_graph.h"
 #include "index/io/format.h"
+#include "index/label_map.h"
 #include "index/quantization/int8_quantizer.h"
 #include "index/vector_index.h"
 
@@ -80,7 +80,7 @@ class hnsw_index final : public vector_index {
   size_t dim() const override { return config_.dim; }
   metric_kind metric() const override { return config_.metric; }
   size_t size() const override { return slots_.size(); }
-  bool contains(label_t label) const override { return slots_.count(label) != 0; }
+  bool contains(label_t label) const override { return slots_.contains(label); }
   const hnsw_config& config() const { return config_; }
 
   result<void> add(label_t label, std::span<const float> vector) override;
@@ -155,7 +155,7 @@ class hnsw_index final : public vector_index {
   int8_quantizer quantizer_;
   std::vector<float> vectors_;   // int8 indexes: float32 copy per slot, for rescoring
   std::vector<label_t> labels_;  // slot -> label (dense, for exact scans); invalid when free
-  std::unordered_map<label_t, slot_t> slots_;
+  label_map slots_;
   std::vector<slot_t> free_;
   slot_t entry_ = invalid_slot;
   unsigned max_level_ = 0;

@@ -129,7 +129,7 @@ void hnsw_index::insert_prepared(label_t label, const float* vector) {
   const unsigned level = sample_level();
   graph_.init_node(slot, level, label);
   labels_[slot] = label;
-  slots_.emplace(label, slot);
+  slots_.assign(label, slot);
   write_payload(slot, vector);
   if (entry_ == invalid_slot) {
     entry_ = slot;

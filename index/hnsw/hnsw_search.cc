@@ -81,37 +81,37 @@ size_t hnsw_index::exact_scan(const float* query, size_t k, const label_filter* 
   top.reset(k);
   scratch.last.exact_path = true;
   const size_t d = dim();
-  auto& batch = scratch.slots;
-  batch.resize(4);
-  size_t pending = 0;
-  uint64_t computed = 0;
-  auto flush = [&](size_t count) {
-    if (count == 4) {
-      const float* rows[4];
-      for (int t = 0; t < 4; ++t) rows[t] = float_vector(batch[t]);
-      float dist[4];
-      distance_.x4(query, rows, d, dist);
-      for (int t = 0; t < 4; ++t) top.push(dist[t], labels_[batch[t]]);
-    } else {
-      for (size_t t = 0; t < count; ++t) {
-        top.push(distance_(query, float_vector(batch[t]), d), labels_[batch[t]]);
-      }
-    }
-    computed += count;
-  };
-  auto offer = [&](slot_t s) {
-    batch[pending++] = s;
-    if (pending == 4) {
-      flush(4);
-      pending = 0;
-    }
-  };
+  // First the matching slots, in ascending order, so the vectors are then read front to back
+  // (with software prefetch a few rows ahead) instead of at random.
+  auto& matching = scratch.slots;
+  matching.clear();
   std::optional<std::span<const label_t>> list;
   if (filter != nullptr) list = filter->candidate_labels();
   if (list) {
-    for (label_t label : *list) {
-      auto it = slots_.find(label);
-      if (it != slots_.end()) offer(it->second);
+    const size_t n = list->size();
+    // A long list is put in slot order through a bitmap (linear), a short one by sorting.
+    const bool dense = n * 16 > labels_.size();
+    auto& bits = scratch.bits;
+    if (dense) bits.assign((labels_.size() + 63) / 64, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 8 < n) slots_.prefetch((*list)[i + 8]);
+      const slot_t s = slots_.find((*list)[i]);
+      if (s == invalid_slot) continue;
+      if (dense) {
+        bits[s / 64] |= uint64_t{1} << (s % 64);
+      } else {
+        matching.push_back(s);
+      }
+    }
+    if (dense) {
+      for (size_t w = 0; w < bits.size(); ++w) {
+        for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+          matching.push_back(
+              static_cast<slot_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(word))));
+        }
+      }
+    } else {
+      std::sort(matching.begin(), matching.end());
     }
   } else {
     uint64_t checks = 0;
@@ -122,12 +122,29 @@ size_t hnsw_index::exact_scan(const float* query, size_t k, const label_filter* 
         ++checks;
         if (!filter->matches(label)) continue;
       }
-      offer(static_cast<slot_t>(s));
+      matching.push_back(static_cast<slot_t>(s));
     }
     scratch.last.filter_checks += checks;
   }
-  flush(pending);
-  scratch.last.distance_computations += computed;
+  const size_t n = matching.size();
+  const size_t row_bytes = d * sizeof(float);
+  auto prefetch_row = [&](size_t i) {
+    const char* row = reinterpret_cast<const char*>(float_vector(matching[i]));
+    for (size_t at = 0; at < row_bytes; at += 64) __builtin_prefetch(row + at);
+  };
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_row(i);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (size_t t = i + kAhead; t < std::min(n, i + kAhead + 4); ++t) prefetch_row(t);
+    const float* rows[4];
+    for (int t = 0; t < 4; ++t) rows[t] = float_vector(matching[i + t]);
+    float dist[4];
+    distance_.x4(query, rows, d, dist);
+    for (int t = 0; t < 4; ++t) top.push(dist[t], labels_[matching[i + t]]);
+  }
+  for (; i < n; ++i) top.push(distance_(query, float_vector(matching[i]), d), labels_[matching[i]]);
+  scratch.last.distance_computations += n;
   return top.extract_sorted(out);
 }
 

@@ -171,7 +171,7 @@ result<std::unique_ptr<hnsw_index>> hnsw_index::load_body(const io::file_header&
       if (links[i] >= slot_count) return errc::corrupt_file;
     }
     const label_t label = g.label(slot);
-    if (label == invalid_label || !x.slots_.emplace(label, slot).second) return errc::corrupt_file;
+    if (label == invalid_label || !x.slots_.insert(label, slot)) return errc::corrupt_file;
     x.labels_[s] = label;
     upper_words += g.upper_words(level);
     tallest = std::max(tallest, level);
