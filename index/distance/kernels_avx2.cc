@@ -1,5 +1,6 @@
 // AVX2 + FMA kernels. This file alone is compiled with -mavx2 -mfma (index/CMakeLists.txt);
 // dispatch.cc only hands these out when the CPU reports both features.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <immintrin.h>
@@ -98,8 +99,16 @@ void x4(const float* q, const float* const* rows, size_t d, float* out) {
 
 template <typename Op>
 void many(const float* q, const float* base, size_t n, size_t d, float* out) {
+  // Rows are read once, front to back: keep 4 KiB of them in flight ahead of the kernel.
+  const char* stream = reinterpret_cast<const char*>(base);
+  const size_t total = n * d * sizeof(float);
+  constexpr size_t kAheadBytes = 4096;
+  size_t fetched = std::min(total, kAheadBytes);
+  for (size_t at = 0; at < fetched; at += 64) _mm_prefetch(stream + at, _MM_HINT_T0);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
+    const size_t want = std::min(total, (i + 4) * d * sizeof(float) + kAheadBytes);
+    for (; fetched < want; fetched += 64) _mm_prefetch(stream + fetched, _MM_HINT_T0);
     const float* rows[4] = {base + i * d, base + (i + 1) * d, base + (i + 2) * d,
                             base + (i + 3) * d};
     x4<Op>(q, rows, d, out + i);

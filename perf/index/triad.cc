@@ -1,6 +1,6 @@
 // A STREAM-style triad, a[i] = b[i] + s * c[i] over double arrays far larger than the caches,
 // on one thread: the memory bandwidth reference the flat scan is compared with
-// (perf/benches/index.sh). Reports the best of 10 passes, counting 24 bytes per element as
+// (perf/benches/index.sh). Reports the best of 20 passes, counting 24 bytes per element as
 // STREAM does (two reads and one write; write-allocate traffic not counted).
 // Built twice: portable -O3 (shoal-triad) and -O3 -march=native (shoal-triad-native).
 #include <algorithm>
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 0.5);
   const double s = 3.0;
   double best = 1e300;
-  for (int pass = 0; pass < 10; ++pass) {
+  for (int pass = 0; pass < 20; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
     double* __restrict pa = a.data();
     const double* __restrict pb = b.data();

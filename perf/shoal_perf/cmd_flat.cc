@@ -43,8 +43,8 @@ int run_flat(const args_t& args) {
       .option("metric", "l2|ip|cosine|manhattan", "distance", "l2")
       .option("k", "K", "neighbours per query", "10")
       .option("batch", "N", "queries in the batch measurement", "1000")
-      .option("single-queries", "N", "queries in the single-query measurement", "100")
-      .option("min-time", "S", "minimum seconds per measurement", "1")
+      .option("single-queries", "N", "queries per pass of the single-query measurement", "10")
+      .option("min-time", "S", "minimum seconds per measurement (best pass counts)", "2")
       .option("query-block", "N", "tuning: queries per sgemm (0: default)", "0")
       .option("base-block", "N", "tuning: base rows per sgemm (0: default)", "0")
       .option("json", "OUT.json", "write the results here (default: stdout)", "");
