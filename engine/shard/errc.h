@@ -1,0 +1,31 @@
+#pragma once
+// Expected failures of shards and collections.
+
+#include <string_view>
+
+#include "engine/common/result.h"
+
+namespace shoal::shard {
+
+enum class errc {
+  memory_limit = 1,  // the shard is over its memory budget: writes refused, reads go on
+  closed,            // the shard is closing or closed
+  recovering,        // the shard is reloading after a failed write; retry shortly
+  corrupt_snapshot,  // a snapshot file fails validation
+  unknown_vector,    // a vector name the collection does not have
+  bad_record,        // a log record that does not decode (corruption)
+  collection_exists,
+  collection_not_found,
+  collection_failed,        // the collection could not be loaded (see the log for why)
+  replication_unavailable,  // durability=replicated on a collection without followers
+};
+
+std::string_view error_message(errc e);
+constexpr const char* error_category_name(errc) {
+  return "shoal.shard";
+}
+SHOAL_DECLARE_ERRC(errc)
+
+}  // namespace shoal::shard
+
+SHOAL_REGISTER_ERRC(shoal::shard::errc)

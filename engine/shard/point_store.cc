@@ -1,0 +1,60 @@
+#include "engine/shard/point_store.h"
+
+#include "engine/common/assert.h"
+
+namespace shoal::shard {
+
+uint32_t point_store::find_or_insert(const data::point_id& id, bool& inserted) {
+  auto [it, fresh] = ids_.try_emplace(id, 0);
+  inserted = fresh;
+  if (!fresh) return it->second;
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    SHOAL_ASSERT(records_.size() < UINT32_MAX, "shard point slots exhausted");
+    slot = static_cast<uint32_t>(records_.size());
+    records_.emplace_back();
+  }
+  it->second = slot;
+  auto& r = records_[slot];
+  r = point_record{};
+  r.id = id;
+  r.live = true;
+  return slot;
+}
+
+void point_store::insert_at(uint32_t slot, point_record record) {
+  if (records_.size() <= slot) records_.resize(slot + 1);
+  record.live = true;
+  ids_.emplace(record.id, slot);
+  if (record.payload) payload_bytes_ += record.payload->heap_bytes() + sizeof(data::json_value);
+  records_[slot] = std::move(record);
+}
+
+void point_store::finish_loading() {
+  free_.clear();
+  for (uint32_t s = static_cast<uint32_t>(records_.size()); s-- > 0;) {
+    if (!records_[s].live) free_.push_back(s);
+  }
+}
+
+void point_store::erase(uint32_t slot) {
+  auto& r = records_[slot];
+  SHOAL_ASSERT(r.live, "erasing a free slot {}", slot);
+  ids_.erase(r.id);
+  if (r.payload)
+    payload_bytes_ -= std::min(payload_bytes_, r.payload->heap_bytes() + sizeof(data::json_value));
+  r = point_record{};
+  free_.push_back(slot);
+}
+
+size_t point_store::memory_usage() const {
+  // A std::map node: three pointers, a colour word, the key and the value.
+  size_t node = 4 * sizeof(void*) + sizeof(data::point_id) + sizeof(uint32_t);
+  return ids_.size() * node + records_.capacity() * sizeof(point_record) +
+         free_.capacity() * sizeof(uint32_t) + payload_bytes_;
+}
+
+}  // namespace shoal::shard

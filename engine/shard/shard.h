@@ -1,0 +1,148 @@
+#pragma once
+// A shard: one partition of one collection, with its vector indexes (one per vector name), its
+// points and payloads, its payload indexes and its mutation log (ARCHITECTURE.md §5).
+//
+// Contract:
+//  * Lives on one core; every method runs there. Reads are synchronous and never suspend.
+//  * Writes: a mutation is validated by the caller, then encoded, appended to the log and
+//    applied to memory in one step (so memory always reflects the log in LSN order), then the
+//    write waits for the durability it asked for (`local`: fdatasync'd) before it is
+//    acknowledged. Large upserts are split into chunks, each its own record, with a yield to the
+//    event loop between chunks (PRACTICES P4); a point is never half applied.
+//  * A write whose log flush fails is answered with the error; the shard then reloads itself
+//    from disk (snapshot + log) so memory forgets what never became durable, refusing writes
+//    (errc::recovering) meanwhile.
+//  * Snapshots (shard_snapshot.h) run in the blocking pool after snapshot_log_bytes of log or
+//    snapshot_interval; while one is written, writes wait and reads go on. Then the log prefix
+//    it covers is removed. Open = newest snapshot + replay of the log after it.
+//  * Memory: over memory_limit, writes fail with errc::memory_limit; reads go on.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/metrics.h"
+#include "engine/data/payload_index.h"
+#include "engine/log/mutation_log.h"
+#include "engine/runtime/asio.h"
+#include "engine/runtime/event.h"
+#include "engine/runtime/gate.h"
+#include "engine/shard/point_store.h"
+#include "engine/shard/shard_snapshot.h"
+#include "engine/shard/shard_types.h"
+#include "index/scratch.h"
+#include "index/vector_index.h"
+
+namespace shoal::shard {
+
+struct shard_options {
+  std::filesystem::path dir;  // the shard's own directory
+  uint32_t shard_id = 0;
+  std::shared_ptr<const collection_config> config;
+  uint64_t snapshot_log_bytes = 256ull << 20;
+  std::chrono::seconds snapshot_interval{600};
+  bool snapshot_on_close = true;
+  size_t memory_limit = 0;  // bytes; 0 = none
+  size_t log_segment_bytes = 64u << 20;
+  size_t upsert_chunk_points = 256;
+};
+
+struct recovery_info {
+  uint64_t snapshot_lsn = 0;
+  uint64_t replayed = 0;
+  uint64_t torn_bytes_cut = 0;
+  double seconds = 0;
+};
+
+class shard {
+ public:
+  static awaitable<result<std::unique_ptr<shard>>> open(shard_options opts,
+                                                        recovery_info* info = nullptr);
+  ~shard();
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+
+  /// Logs and applies a validated mutation; returns after the requested durability holds.
+  awaitable<result<write_ack>> write(mutation m, write_options o);
+  /// Resolves the filter to ids here, then deletes them as one logged mutation.
+  awaitable<result<write_ack>> delete_matching(std::shared_ptr<const data::filter> f,
+                                               write_options o);
+  /// The same for a payload change: `m.ids` is replaced by the points matching `f`.
+  awaitable<result<write_ack>> payload_matching(payload_mutation m,
+                                                std::shared_ptr<const data::filter> f,
+                                                write_options o);
+
+  result<std::vector<point_view>> search(const search_query& q,
+                                         index::search_scratch& scratch) const;
+  std::vector<point_view> retrieve(const std::vector<data::point_id>& ids,
+                                   const payload_selector& p, const vector_selector& v) const;
+  std::vector<point_view> scroll(const scroll_query& q) const;
+  uint64_t count(const data::filter* f) const;
+
+  /// Builds (or drops) a payload index over the points held now and every later write.
+  awaitable<result<void>> create_payload_index(std::string field, data::payload_type type);
+  awaitable<result<void>> drop_payload_index(std::string field);
+  /// Takes a snapshot now (tests, backups, shutdown).
+  awaitable<result<void>> snapshot_now();
+  /// Writes every point as an upsert mutation to `sink`, for exports.
+  shard_stats stats() const;
+  uint32_t id() const { return opts_.shard_id; }
+  const std::filesystem::path& dir() const { return opts_.dir; }
+  void set_config(std::shared_ptr<const collection_config> c);
+
+  awaitable<void> close();
+
+ private:
+  explicit shard(shard_options opts);
+  static awaitable<result<std::unique_ptr<shard>>> open_state(shard_options opts,
+                                                              recovery_info* info);
+  awaitable<result<void>> load(recovery_info& info);
+  awaitable<result<write_ack>> write_chunk(mutation m);
+  void apply(mutation&& m, uint64_t lsn);
+  void apply_upsert(upsert_mutation&& u, uint64_t lsn);
+  void apply_delete(const delete_mutation& d);
+  void apply_payload(payload_mutation&& p, uint64_t lsn);
+  void index_payload(uint32_t slot, const data::json_value& payload);
+  void unindex_payload(uint32_t slot, const data::json_value& payload);
+  std::optional<std::vector<uint32_t>> plan(const data::filter& f) const;
+  std::optional<std::vector<uint32_t>> candidates(const data::condition& c) const;
+  std::vector<data::point_id> matching_ids(const data::filter& f) const;
+  point_view view(uint32_t slot, const payload_selector& p, const vector_selector& v) const;
+  size_t memory_usage() const;
+  void maybe_snapshot();
+  awaitable<result<void>> take_snapshot();
+  void on_discard(uint64_t first, uint64_t last, error_code ec);
+  awaitable<void> reload();
+  awaitable<void> wait_writable();
+  void start_ticker();
+
+  friend result<std::filesystem::path> write_snapshot(const shard& s,
+                                                      const std::filesystem::path& dir,
+                                                      uint64_t lsn);
+  friend result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file);
+
+  shard_options opts_;
+  std::shared_ptr<const collection_config> config_;
+  std::vector<std::unique_ptr<index::vector_index>> indexes_;  // by the config's vector order
+  point_store store_;
+  std::map<std::string, std::unique_ptr<data::payload_index>> payload_indexes_;
+  std::unique_ptr<wal::mutation_log> log_;
+  uint64_t snapshot_lsn_ = 0;
+  uint64_t log_bytes_at_snapshot_ = 0;
+  std::chrono::steady_clock::time_point last_snapshot_;
+  bool snapshotting_ = false;
+  bool reloading_ = false;
+  bool closed_ = false;
+  rt::event writable_;  // set while writes may proceed
+  std::unique_ptr<asio::steady_timer> ticker_;
+  rt::gate gate_{"shard"};
+
+  metrics::counter& writes_;
+  metrics::counter& write_errors_;
+  metrics::histogram& snapshot_seconds_;
+};
+
+}  // namespace shoal::shard

@@ -1,0 +1,55 @@
+#pragma once
+// A shard snapshot: everything the shard holds at one LSN, so a restart loads it and replays only
+// the log after it (PRACTICES A11). Written to "snapshot-<lsn>.snap.tmp", fdatasync'ed and
+// renamed, so a snapshot file is either whole or absent. Little-endian.
+//
+//   header, 64 bytes
+//     0  magic "SHOALSNP"        8  u16 version (1)      10 u16 flags (0)
+//     12 u32 section count       16 u64 lsn               24 u64 created (ms since epoch)
+//     32 u64 points              40 u64[2] reserved       56 u32 reserved
+//     60 u32 CRC-32C of bytes 0..59
+//   sections: u32 tag, u32 reserved, u64 length, payload, u32 CRC-32C of the payload
+//     tag 1  points: u64 count, then per point: u32 slot, id (u8 kind, u64 [, u64]),
+//            u64 version, u32 vector mask, u32 + payload JSON, u32 + sparse vectors JSON
+//     tag 2  one vector index: u32 + vector name, then the index's own container (index/io)
+//     tag 15 end (empty): the snapshot is complete
+// Payload indexes are not stored: they are rebuilt from the payloads on load.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/result.h"
+
+namespace shoal::shard {
+
+class shard;
+
+inline constexpr char kSnapshotMagic[8] = {'S', 'H', 'O', 'A', 'L', 'S', 'N', 'P'};
+inline constexpr uint16_t kSnapshotVersion = 1;
+
+std::string snapshot_file_name(uint64_t lsn);
+/// LSN of "snapshot-<lsn>.snap", or nullopt.
+std::optional<uint64_t> parse_snapshot_file_name(const std::string& name);
+
+struct snapshot_summary {
+  uint64_t lsn = 0;
+  uint64_t created_ms = 0;
+  uint64_t points = 0;
+  std::vector<std::pair<std::string, uint64_t>> sections;  // name, bytes
+};
+
+/// Blocking: writes the shard's state as a snapshot at `lsn` into `dir` (the caller guarantees
+/// no mutation runs meanwhile) and returns its path.
+result<std::filesystem::path> write_snapshot(const shard& s, const std::filesystem::path& dir,
+                                             uint64_t lsn);
+/// Blocking: loads a snapshot into an empty shard; errc::corrupt_snapshot with a log line that
+/// says what failed.
+result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file);
+/// Blocking: validates every checksum and describes the file (shoalctl snapshot-inspect).
+result<snapshot_summary> inspect_snapshot(const std::filesystem::path& file,
+                                          std::string* problem = nullptr);
+
+}  // namespace shoal::shard
