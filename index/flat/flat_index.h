@@ -24,7 +24,9 @@ namespace shoal::index {
 struct flat_config {
   size_t dim = 0;
   metric_kind metric = metric_kind::l2;
-  /// Batches of at least this many queries use sgemm (measured crossover: perf/index).
+  /// Batches of at least this many queries use sgemm. A scan reads every vector once per
+  /// query; sgemm reads them once per block of queries, so on sets larger than the caches it
+  /// wins from a handful of queries (shoal-perf flat shows both paths on a data set).
   size_t blas_threshold = 8;
   distance::blas_knn_config blas;
 
