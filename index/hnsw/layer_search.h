@@ -72,10 +72,14 @@ scored_slot greedy_descend(const hnsw_graph& g, const Space& space, typename Spa
   return current;
 }
 
+// Graph blocks larger than this (a typical last-level cache) are walked with look-ahead.
+inline constexpr size_t kLookaheadBytes = size_t{32} << 20;
+
 template <class Space, class Accept>
 void search_layer(const hnsw_graph& g, const Space& space, typename Space::query_type q,
                   scored_slot entry, size_t ef, unsigned level, Accept&& accept,
                   search_scratch& scratch) {
+  const bool lookahead = g.slot_count() * g.stride() > kLookaheadBytes;
   auto& candidates = scratch.candidates;
   auto& results = scratch.results;
   auto& visited = scratch.visited;
@@ -134,8 +138,10 @@ void search_layer(const hnsw_graph& g, const Space& space, typename Space::query
     // overlapping all the misses of one expansion beats discovering them four at a time.
     for (uint32_t i = 0; i < m; ++i) space.prefetch(fresh[i]);
     // Look ahead: the frontier's next node is often expanded next; start its neighbours' misses
-    // now so they overlap this node's distance work.
-    if (!candidates.empty()) {
+    // now so they overlap this node's distance work. Worth it only when the graph lives in
+    // DRAM: on a cache-resident graph the extra prefetches cost more than they hide (measured
+    // +10-20% QPS on 100k x 128, -10% on 7.7k x 512).
+    if (lookahead && !candidates.empty()) {
       const slot_t next = candidates.front().slot;
       const uint32_t nn = g.link_count(next, level);
       const slot_t* nl = g.links(next, level);
