@@ -12,8 +12,10 @@
 #include "engine/common/logger.h"
 #include "engine/common/version.h"
 #include "engine/runtime/sharded.h"
+#include "engine/shard/coordinator.h"
 #include "net/http/server.h"
 #include "net/http/service_routes.h"
+#include "net/rest/rest_api.h"
 
 namespace shoal::app {
 namespace {
@@ -97,11 +99,22 @@ awaitable<void> application::serve() {
 }
 
 awaitable<void> application::start_and_serve() {
+  // Collections first, so the REST routes have something to serve; they load after HTTP is up,
+  // and /readyz stays 503 until they have (recovery progress is logged per shard).
+  auto colls = std::make_shared<rt::sharded<shard::collections>>();
+  co_await colls->start(cfg_.storage);
+  stops_.push_back([colls]() -> awaitable<void> { co_await colls->stop(); });
+  auto coordinator = std::make_shared<shard::coordinator>(*colls);
+  // The routes point at the coordinator; this stop, run after the HTTP servers have stopped,
+  // keeps it alive until then.
+  stops_.push_back([coordinator]() -> awaitable<void> { co_return; });
+
   auto routes = std::make_shared<http::router>();
   http::add_service_routes(*routes, {.not_ready_reason = [this]() -> std::optional<std::string> {
     if (ready_.load()) return std::nullopt;
-    return std::string("starting or stopping");
+    return std::string("starting, recovering or stopping");
   }});
+  rest::add_rest_routes(*routes, {.coordinator = coordinator.get(), .limits = cfg_.rest});
 
   auto http_servers = std::make_shared<rt::sharded<http::http_server>>();
   co_await http_servers->start(std::shared_ptr<const http::router>(routes), cfg_.http);
@@ -129,9 +142,13 @@ awaitable<void> application::start_and_serve() {
     }
   }
   co_await http_servers->invoke_on_all([](http::http_server& s) { s.start(); });
-
-  ready_ = true;
   log().info("HTTP listening on {}:{}", ep.address().to_string(), ep.port());
+
+  auto t0 = std::chrono::steady_clock::now();
+  co_await shard::collections::load_all(*colls);
+  log().info("{} collections loaded in {:.3f} s", colls->local().names().size(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  ready_ = true;
   log().info("shoald ready");
 
   auto ex = co_await asio::this_coro::executor;

@@ -145,6 +145,53 @@ std::vector<setting> settings() {
       {"http.max-connections-per-core", "10000", "open HTTP connections per core",
        count_setting<size_t>(&http::http_config::max_connections_per_core, &server_config::http, 1,
                              1'000'000)},
+      {"storage.snapshot-log-bytes", "256MiB",
+       "a shard snapshots itself after this much log since its last snapshot",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 4096) return "expected a size of at least 4KiB";
+         c.storage.snapshot_log_bytes = *n;
+         return std::nullopt;
+       }},
+      {"storage.snapshot-interval", "10m",
+       "a shard with new writes snapshots itself at least this often",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() < 1000) return "expected a duration of at least 1s";
+         c.storage.snapshot_interval = std::chrono::duration_cast<std::chrono::seconds>(*d);
+         return std::nullopt;
+       }},
+      {"storage.snapshot-on-shutdown", "true",
+       "snapshot shards with new writes at shutdown, so the next start replays little",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v != "true" && v != "false") return "expected true or false";
+         c.storage.snapshot_on_close = v == "true";
+         return std::nullopt;
+       }},
+      {"storage.shard-memory-limit", "0",
+       "a shard over this many bytes refuses writes (0: no limit)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n) return "expected a size such as 0, 512MiB or 8GiB";
+         c.storage.shard_memory_limit = *n;
+         return std::nullopt;
+       }},
+      {"storage.log-segment-bytes", "64MiB", "mutation-log segment size",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 4096 || *n > (size_t{1} << 32)) return "expected a size from 4KiB to 4GiB";
+         c.storage.log_segment_bytes = *n;
+         return std::nullopt;
+       }},
+      {"rest.max-points-per-request", "100000", "points or ids in one request",
+       count_setting<size_t>(&rest::rest_limits::max_points_per_request, &server_config::rest, 1,
+                             100'000'000)},
+      {"rest.max-batch-searches", "1000", "searches in one batch request",
+       count_setting<size_t>(&rest::rest_limits::max_batch_searches, &server_config::rest, 1,
+                             1'000'000)},
+      {"rest.max-limit", "100000",
+       "largest limit and offset of a search or scroll (larger is capped)",
+       count_setting<size_t>(&rest::rest_limits::max_limit, &server_config::rest, 1, 100'000'000)},
       {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
        count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
                              1 << 20)},
@@ -333,6 +380,8 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
     effective += fmt::format("{}{}={}", effective.empty() ? "" : " ", s.name, value);
   }
   cfg.effective_settings = std::move(effective);
+  cfg.storage.data_dir = cfg.data_dir;
+  cfg.rest.points_body_limit = cfg.http.max_body_limit;
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,
             fmt::format("shoald: http.body-limit ({}) must not exceed http.max-body-limit ({})\n",

@@ -7,7 +7,9 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "engine/runtime/runtime.h"
+#include "engine/shard/collections.h"
 #include "net/http/http_config.h"
+#include "net/rest/rest_context.h"
 
 namespace shoal::app {
 
@@ -24,6 +26,8 @@ struct server_config {
   std::string log_file;  // empty: stderr
   rt::runtime_config runtime;
   http::http_config http;
+  shard::node_options storage;  // data_dir is filled from data_dir
+  rest::rest_limits rest;
   std::string effective_settings;  // "name=value ..." as applied, for the startup log
 };
 

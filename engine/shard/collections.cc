@@ -1,0 +1,253 @@
+#include "engine/shard/collections.h"
+
+#include <fcntl.h>
+
+#include "engine/common/file_io.h"
+#include "engine/common/logger.h"
+#include "engine/runtime/blocking_pool.h"
+#include "engine/shard/errc.h"
+
+namespace shoal::shard {
+namespace {
+
+spdlog::logger& log() {
+  static auto& l = logging::get("collections");
+  return l;
+}
+
+rt::blocking_pool& pool() {
+  return rt::runtime::current().blocking();
+}
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+core_id collections::core_of(uint32_t shard_id) {
+  return core_id(shard_id % rt::runtime::current().core_count());
+}
+
+std::filesystem::path collections::dir_of(std::string_view name) const {
+  return opts_.data_dir / "collections" / collection_dir_name(name);
+}
+
+const collections::entry* collections::find(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+shard* collections::local_shard(std::string_view name, uint32_t shard_id) {
+  auto it = entries_.find(name);
+  if (it == entries_.end() || shard_id >= it->second.shards.size()) return nullptr;
+  return it->second.shards[shard_id].get();
+}
+
+std::vector<std::string> collections::names() const {
+  std::vector<std::string> out;
+  for (auto& [n, e] : entries_) out.push_back(n);
+  return out;
+}
+
+void collections::install(std::string name, std::shared_ptr<const collection_config> cfg) {
+  auto& e = entries_[name];
+  e.config = cfg;
+  if (e.shards.size() < cfg->shard_number) e.shards.resize(cfg->shard_number);
+  for (auto& s : e.shards) {
+    if (s) s->set_config(cfg);
+  }
+}
+
+awaitable<std::optional<std::string>> collections::open_local_shards(std::string name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) co_return std::string("collection vanished");
+  auto& e = it->second;
+  auto me = rt::this_core();
+  for (uint32_t id = 0; id < e.config->shard_number; ++id) {
+    if (core_of(id) != me || e.shards[id]) continue;
+    shard_options o;
+    o.dir = dir_of(name) / "shards" / std::to_string(id);
+    o.shard_id = id;
+    o.config = e.config;
+    o.snapshot_log_bytes = opts_.snapshot_log_bytes;
+    o.snapshot_interval = opts_.snapshot_interval;
+    o.snapshot_on_close = opts_.snapshot_on_close;
+    o.memory_limit = opts_.shard_memory_limit;
+    o.log_segment_bytes = opts_.log_segment_bytes;
+    recovery_info info;
+    auto s = co_await shard::open(o, &info);
+    if (!s) {
+      co_return fmt::format("shard {}: {}", id, s.error().message());
+    }
+    if (info.replayed || info.snapshot_lsn) {
+      log().info("collection {} shard {}: snapshot LSN {}, {} log records replayed, {:.3f} s", name,
+                 id, info.snapshot_lsn, info.replayed, info.seconds);
+    }
+    e.shards[id] = std::move(*s);
+  }
+  co_return std::nullopt;
+}
+
+awaitable<void> collections::close_local(std::string name, bool remove_entry) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) co_return;
+  for (auto& s : it->second.shards) {
+    if (s) co_await s->close();
+  }
+  if (remove_entry) {
+    entries_.erase(name);
+  } else {
+    for (auto& s : it->second.shards) s.reset();
+  }
+}
+
+awaitable<void> collections::stop() {
+  std::vector<std::string> all = names();
+  for (auto& n : all) co_await close_local(n, true);
+}
+
+awaitable<void> collections::load_all(rt::sharded<collections>& all) {
+  auto& self = all.local();
+  auto root = self.opts_.data_dir / "collections";
+  auto listing = co_await pool().run(
+      rt::blocking_reason::open,
+      [root]() -> result<std::vector<std::pair<std::string, std::string>>> {
+        if (auto r = fileio::create_dirs(root); !r) return r.error();
+        std::vector<std::pair<std::string, std::string>> found;  // dir, collection.json text
+        std::error_code ec;
+        for (auto& d : std::filesystem::directory_iterator(root, ec)) {
+          auto file = d.path() / "collection.json";
+          auto text = fileio::read_file(file, 16u << 20);
+          if (!text) continue;  // a directory being created or removed: no collection
+          found.emplace_back(
+              d.path().filename().string(),
+              std::string(reinterpret_cast<const char*>(text->data()), text->size()));
+        }
+        return found;
+      });
+  if (!listing) {
+    log().critical("cannot read {}: {}", root.string(), listing.error().message());
+    co_return;
+  }
+  for (auto& [dir, text] : *listing) {
+    auto cfg = collection_config::from_json(text);
+    if (!cfg) {
+      log().error("collections/{}/collection.json does not parse; skipping it", dir);
+      continue;
+    }
+    auto shared = std::make_shared<const collection_config>(std::move(*cfg));
+    auto name = shared->name;
+    co_await all.invoke_on_all([name, shared](collections& c) { c.install(name, shared); });
+    auto problems = co_await all.map_reduce(
+        [name](collections& c) { return c.open_local_shards(name); }, std::string(),
+        [](std::string acc, std::optional<std::string> p) {
+          return p ? acc + (acc.empty() ? "" : "; ") + *p : acc;
+        });
+    auto state = problems.empty() ? entry::state::ready : entry::state::failed;
+    if (!problems.empty()) {
+      log().error("collection {} failed to load and is unavailable: {}", name, problems);
+    }
+    co_await all.invoke_on_all([name, state, problems](collections& c) {
+      auto it = c.entries_.find(name);
+      if (it != c.entries_.end()) {
+        it->second.st = state;
+        it->second.failure = problems;
+      }
+    });
+  }
+  co_await all.invoke_on_all([](collections& c) { c.loaded_ = true; });
+}
+
+awaitable<result<void>> collections::create(rt::sharded<collections>& all, collection_config cfg) {
+  auto& self = all.local();
+  auto lock = co_await self.admin_lock_.acquire(1);
+  if (self.find(cfg.name)) co_return errc::collection_exists;
+  auto dir = self.dir_of(cfg.name);
+  auto json = cfg.to_json();
+  auto written = co_await pool().run(rt::blocking_reason::write, [dir, json]() -> result<void> {
+    if (auto r = fileio::create_dirs(dir / "shards"); !r) return r;
+    if (auto r = fileio::write_file_atomic(dir / "collection.json", bytes_of(json)); !r) return r;
+    return fileio::sync_dir(dir.parent_path());
+  });
+  if (!written) co_return written.error();
+  auto name = cfg.name;
+  auto shared = std::make_shared<const collection_config>(std::move(cfg));
+  co_await all.invoke_on_all([name, shared](collections& c) { c.install(name, shared); });
+  auto problems = co_await all.map_reduce(
+      [name](collections& c) { return c.open_local_shards(name); }, std::string(),
+      [](std::string acc, std::optional<std::string> p) { return p ? acc + *p : acc; });
+  auto state = problems.empty() ? entry::state::ready : entry::state::failed;
+  co_await all.invoke_on_all([name, state, problems](collections& c) {
+    auto it = c.entries_.find(name);
+    if (it != c.entries_.end()) {
+      it->second.st = state;
+      it->second.failure = problems;
+    }
+  });
+  if (!problems.empty()) {
+    log().error("collection {} was created but its shards failed to open: {}", name, problems);
+    co_return errc::collection_failed;
+  }
+  log().info("created collection {} ({} shards)", name, shared->shard_number);
+  co_return result<void>{};
+}
+
+awaitable<result<bool>> collections::drop(rt::sharded<collections>& all, std::string name) {
+  auto& self = all.local();
+  auto lock = co_await self.admin_lock_.acquire(1);
+  if (!self.find(name)) co_return result<bool>(false);
+  co_await all.invoke_on_all(
+      [name](collections& c) -> awaitable<void> { co_await c.close_local(name, true); });
+  auto dir = self.dir_of(name);
+  auto removed = co_await pool().run(rt::blocking_reason::unlink, [dir]() -> result<void> {
+    // Remove collection.json first: a crash halfway leaves a directory that is not loaded.
+    if (auto r = fileio::remove_file(dir / "collection.json"); !r) return r;
+    if (auto r = fileio::sync_dir(dir); !r) return r;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return error_code(ec.value(), boost::system::system_category());
+    return fileio::sync_dir(dir.parent_path());
+  });
+  if (!removed) co_return error_result<bool>(removed.error());
+  log().info("dropped collection {}", name);
+  co_return result<bool>(true);
+}
+
+awaitable<result<void>> collections::set_payload_index(rt::sharded<collections>& all,
+                                                       std::string name, std::string field,
+                                                       std::optional<payload_index_def> def) {
+  auto& self = all.local();
+  auto lock = co_await self.admin_lock_.acquire(1);
+  auto* e = self.find(name);
+  if (!e) co_return errc::collection_not_found;
+  auto next = std::make_shared<collection_config>(*e->config);
+  if (def) {
+    next->payload_indexes[field] = *def;
+  } else if (!next->payload_indexes.erase(field)) {
+    co_return result<void>{};
+  }
+  auto dir = self.dir_of(name);
+  auto json = next->to_json();
+  auto written = co_await pool().run(rt::blocking_reason::write, [dir, json] {
+    return fileio::write_file_atomic(dir / "collection.json", bytes_of(json));
+  });
+  if (!written) co_return written.error();
+  std::shared_ptr<const collection_config> shared = next;
+  co_await all.invoke_on_all([name, shared, field, def](collections& c) -> awaitable<void> {
+    c.install(name, shared);
+    auto it = c.entries_.find(name);
+    if (it == c.entries_.end()) co_return;
+    for (auto& s : it->second.shards) {
+      if (!s) continue;
+      if (def) {
+        (void)co_await s->create_payload_index(field, def->type);
+      } else {
+        (void)co_await s->drop_payload_index(field);
+      }
+    }
+  });
+  co_return result<void>{};
+}
+
+}  // namespace shoal::shard

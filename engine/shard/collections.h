@@ -1,0 +1,84 @@
+#pragma once
+// The collections of this node, as seen from one core (used as sharded<collections>, one per
+// core). Every core holds every collection's configuration (read-only, replaced as a whole on
+// change: PRACTICES A6) and owns the shards placed on it: shard i lives on core i % cores.
+//
+// Changes (create, drop, payload index) are made by core 0 only, one at a time (admin_lock_ on
+// core 0), and broadcast: core 0 writes collection.json, then every core installs the new
+// configuration and opens or closes its own shards.
+//
+// On disk: <data>/collections/<dir>/collection.json and <data>/collections/<dir>/shards/<i>/,
+// where <dir> is the name with unsafe bytes percent-encoded (collection_config.h).
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/semaphore.h"
+#include "engine/runtime/sharded.h"
+#include "engine/shard/collection_config.h"
+#include "engine/shard/shard.h"
+#include "index/scratch.h"
+
+namespace shoal::shard {
+
+struct node_options {
+  std::filesystem::path data_dir;
+  uint64_t snapshot_log_bytes = 256ull << 20;
+  std::chrono::seconds snapshot_interval{600};
+  bool snapshot_on_close = true;
+  size_t shard_memory_limit = 0;
+  size_t log_segment_bytes = 64u << 20;
+};
+
+class collections {
+ public:
+  struct entry {
+    std::shared_ptr<const collection_config> config;
+    enum class state { loading, ready, failed } st = state::loading;
+    std::string failure;
+    std::vector<std::unique_ptr<shard>> shards;  // by shard id; null when on another core
+  };
+
+  explicit collections(node_options opts) : opts_(std::move(opts)) {}
+
+  // ---- any core, read-only ----
+  const entry* find(std::string_view name) const;
+  shard* local_shard(std::string_view name, uint32_t shard_id);
+  std::vector<std::string> names() const;
+  static core_id core_of(uint32_t shard_id);
+  index::search_scratch& scratch() { return scratch_; }
+  bool loaded() const { return loaded_; }
+  const node_options& options() const { return opts_; }
+
+  // ---- admin: call on core 0 with the sharded container ----
+  /// Loads every collection found on disk (startup). A collection that fails to load is kept in
+  /// state failed, with the reason; the others serve.
+  static awaitable<void> load_all(rt::sharded<collections>& all);
+  static awaitable<result<void>> create(rt::sharded<collections>& all, collection_config cfg);
+  /// True if it existed.
+  static awaitable<result<bool>> drop(rt::sharded<collections>& all, std::string name);
+  static awaitable<result<void>> set_payload_index(rt::sharded<collections>& all, std::string name,
+                                                   std::string field,
+                                                   std::optional<payload_index_def> def);
+
+  awaitable<void> stop();
+
+ private:
+  std::filesystem::path dir_of(std::string_view name) const;
+  // Per-core steps of the admin operations (run on every core by core 0).
+  void install(std::string name, std::shared_ptr<const collection_config> cfg);
+  awaitable<std::optional<std::string>> open_local_shards(std::string name);
+  awaitable<void> close_local(std::string name, bool remove_entry);
+
+  node_options opts_;
+  std::map<std::string, entry, std::less<>> entries_;
+  index::search_scratch scratch_;
+  rt::semaphore admin_lock_{1};  // used on core 0
+  bool loaded_ = false;
+};
+
+}  // namespace shoal::shard

@@ -1,0 +1,306 @@
+#include "engine/shard/coordinator.h"
+
+#include <algorithm>
+
+#include "engine/runtime/smp.h"
+#include "engine/shard/errc.h"
+
+namespace shoal::shard {
+
+result<std::shared_ptr<const collection_config>> coordinator::config(std::string_view name) const {
+  auto* e = collections_.local().find(name);
+  if (!e) return errc::collection_not_found;
+  if (e->st == collections::entry::state::failed) return errc::collection_failed;
+  if (e->st == collections::entry::state::loading) return errc::recovering;
+  return e->config;
+}
+
+template <typename Fn>
+auto coordinator::on_shard(const std::string& name, uint32_t shard_id, Fn fn, rt::service_group g) {
+  // fn(shard&) runs on the shard's core; a shard missing there (dropped meanwhile) is an error.
+  auto* all = &collections_;
+  return rt::submit_to(collections::core_of(shard_id),
+                       [all, name, shard_id, fn = std::move(fn)]() mutable {
+                         auto& here = all->local();
+                         return fn(here, here.local_shard(name, shard_id));
+                       },
+                       {.group = g});
+}
+
+awaitable<result<write_summary>> coordinator::upsert(std::string name,
+                                                     std::vector<point_write> points,
+                                                     write_options o) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<upsert_mutation> parts(n);
+  for (auto& p : points) parts[p.id.route_hash() % n].points.push_back(std::move(p));
+  std::vector<result<write_ack>> acks(n, write_ack{});
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    if (parts[i].points.empty()) co_return;
+    acks[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [m = std::move(parts[i]), o](collections&,
+                                     shard* s) mutable -> awaitable<result<write_ack>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->write(std::move(m), o);
+        },
+        rt::service_group::write);
+  });
+  write_summary out;
+  for (auto& a : acks) {
+    if (!a) co_return a.error();
+    out.operation_id = std::max(out.operation_id, a->lsn);
+  }
+  co_return out;
+}
+
+awaitable<result<write_summary>> coordinator::delete_points(std::string name,
+                                                            std::vector<data::point_id> ids,
+                                                            write_options o) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<delete_mutation> parts(n);
+  for (auto& id : ids) parts[id.route_hash() % n].ids.push_back(id);
+  std::vector<result<write_ack>> acks(n, write_ack{});
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    if (parts[i].ids.empty()) co_return;
+    acks[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [m = std::move(parts[i]), o](collections&,
+                                     shard* s) mutable -> awaitable<result<write_ack>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->write(std::move(m), o);
+        },
+        rt::service_group::write);
+  });
+  write_summary out;
+  for (auto& a : acks) {
+    if (!a) co_return a.error();
+    out.operation_id = std::max(out.operation_id, a->lsn);
+  }
+  co_return out;
+}
+
+awaitable<result<write_summary>> coordinator::delete_matching(std::string name,
+                                                              std::shared_ptr<const data::filter> f,
+                                                              write_options o) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<result<write_ack>> acks(n, write_ack{});
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    acks[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [f, o](collections&, shard* s) -> awaitable<result<write_ack>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->delete_matching(f, o);
+        },
+        rt::service_group::write);
+  });
+  write_summary out;
+  for (auto& a : acks) {
+    if (!a) co_return a.error();
+    out.operation_id = std::max(out.operation_id, a->lsn);
+  }
+  co_return out;
+}
+
+awaitable<result<write_summary>> coordinator::change_payload(std::string name, payload_mutation m,
+                                                             std::shared_ptr<const data::filter> f,
+                                                             write_options o) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<payload_mutation> parts(n);
+  for (auto& p : parts) {
+    p.type = m.type;
+    p.payload = m.payload;
+    p.key = m.key;
+    p.keys = m.keys;
+  }
+  if (!f) {
+    for (auto& id : m.ids) parts[id.route_hash() % n].ids.push_back(id);
+  }
+  std::vector<result<write_ack>> acks(n, write_ack{});
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    if (!f && parts[i].ids.empty()) co_return;
+    acks[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [pm = std::move(parts[i]), f, o](collections&,
+                                         shard* s) mutable -> awaitable<result<write_ack>> {
+          if (!s) co_return errc::collection_not_found;
+          if (f) co_return co_await s->payload_matching(std::move(pm), f, o);
+          co_return co_await s->write(std::move(pm), o);
+        },
+        rt::service_group::write);
+  });
+  write_summary out;
+  for (auto& a : acks) {
+    if (!a) co_return a.error();
+    out.operation_id = std::max(out.operation_id, a->lsn);
+  }
+  co_return out;
+}
+
+awaitable<result<std::vector<point_view>>> coordinator::search(std::string name, search_query q,
+                                                               size_t offset) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  auto* params = (*cfg)->find_vector(q.vector_name);
+  if (!params) co_return errc::unknown_vector;
+  uint32_t n = (*cfg)->shard_number;
+  size_t limit = q.limit;
+  q.limit = offset + limit;
+  std::vector<result<std::vector<point_view>>> parts(n, std::vector<point_view>{});
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [q](collections& here, shard* s) -> result<std::vector<point_view>> {
+          if (!s) return errc::collection_not_found;
+          return s->search(q, here.scratch());
+        },
+        rt::service_group::search);
+  });
+  std::vector<point_view> all;
+  for (auto& p : parts) {
+    if (!p) co_return p.error();
+    for (auto& v : *p) all.push_back(std::move(v));
+  }
+  bool higher_is_better =
+      params->metric == index::metric_kind::cosine || params->metric == index::metric_kind::ip;
+  std::sort(all.begin(), all.end(), [&](auto& a, auto& b) {
+    if (a.score != b.score) return higher_is_better ? a.score > b.score : a.score < b.score;
+    return a.id < b.id;
+  });
+  if (offset >= all.size()) co_return std::vector<point_view>{};
+  all.erase(all.begin(), all.begin() + static_cast<ptrdiff_t>(offset));
+  if (all.size() > limit) all.resize(limit);
+  co_return all;
+}
+
+awaitable<result<std::vector<point_view>>> coordinator::retrieve(std::string name,
+                                                                 std::vector<data::point_id> ids,
+                                                                 payload_selector p,
+                                                                 vector_selector v) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<std::vector<data::point_id>> by_shard(n);
+  std::vector<data::point_id> order;
+  for (auto& id : ids) {
+    if (std::find(order.begin(), order.end(), id) != order.end()) continue;  // once each
+    order.push_back(id);
+    by_shard[id.route_hash() % n].push_back(id);
+  }
+  std::vector<std::vector<point_view>> parts(n);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    if (by_shard[i].empty()) co_return;
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [wanted = std::move(by_shard[i]), p, v](collections&, shard* s) {
+          return s ? s->retrieve(wanted, p, v) : std::vector<point_view>{};
+        },
+        rt::service_group::search);
+  });
+  // In the order asked for.
+  std::vector<point_view> out;
+  for (auto& id : order) {
+    auto& part = parts[id.route_hash() % n];
+    for (auto& pv : part) {
+      if (pv.id == id) {
+        out.push_back(std::move(pv));
+        break;
+      }
+    }
+  }
+  co_return out;
+}
+
+awaitable<result<scroll_page>> coordinator::scroll(std::string name, scroll_query q) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<std::vector<point_view>> parts(n);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [q](collections&, shard* s) { return s ? s->scroll(q) : std::vector<point_view>{}; },
+        rt::service_group::search);
+  });
+  std::vector<point_view> all;
+  for (auto& p : parts) {
+    for (auto& v : p) all.push_back(std::move(v));
+  }
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  scroll_page page;
+  if (all.size() > q.limit) {
+    page.next = all[q.limit].id;
+    all.resize(q.limit);
+  }
+  page.points = std::move(all);
+  co_return page;
+}
+
+awaitable<result<uint64_t>> coordinator::count(std::string name,
+                                               std::shared_ptr<const data::filter> f) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<uint64_t> counts(n, 0);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    counts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [f](collections&, shard* s) -> uint64_t { return s ? s->count(f.get()) : 0; },
+        rt::service_group::search);
+  });
+  uint64_t total = 0;
+  for (auto c : counts) total += c;
+  co_return total;
+}
+
+awaitable<result<collection_stats>> coordinator::stats(std::string name) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<shard_stats> parts(n);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [](collections&, shard* s) { return s ? s->stats() : shard_stats{}; },
+        rt::service_group::unlimited);
+  });
+  collection_stats out;
+  out.shards = n;
+  for (auto& p : parts) {
+    out.points += p.points;
+    out.indexed_vectors += p.indexed_vectors;
+    out.memory_bytes += p.memory_bytes;
+    out.log_bytes += p.log_bytes;
+    for (auto& [field, count] : p.payload_index_points) out.payload_index_points[field] += count;
+  }
+  co_return out;
+}
+
+awaitable<result<void>> coordinator::snapshot(std::string name) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<result<void>> parts(n);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [](collections&, shard* s) -> awaitable<result<void>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->snapshot_now();
+        },
+        rt::service_group::admin);
+  });
+  for (auto& p : parts) {
+    if (!p) co_return p.error();
+  }
+  co_return result<void>{};
+}
+
+}  // namespace shoal::shard

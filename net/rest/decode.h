@@ -1,0 +1,61 @@
+#pragma once
+// Request decoders for the points and search endpoints (REST_API.md §5, §6): JSON in, owned and
+// validated values out, checked against the collection's schema so nothing invalid reaches a
+// shard. Every error names the field.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "engine/data/filter.h"
+#include "engine/data/input_error.h"
+#include "engine/shard/collection_config.h"
+#include "engine/shard/shard_types.h"
+#include "net/rest/rest_context.h"
+
+namespace shoal::rest {
+
+using data::decoded;
+using simdjson::dom::element;
+
+/// A present, non-null member, or nullopt.
+std::optional<element> member(element obj, std::string_view key);
+
+/// One point's "vector" field: a dense array (unnamed vector) or a map of named dense and
+/// sparse vectors. Sparse vectors are kept as JSON in `sparse_json`.
+decoded<std::vector<shard::named_vector>> decode_vectors(element v,
+                                                         const shard::collection_config& cfg,
+                                                         const std::string& where,
+                                                         std::string& sparse_json);
+
+/// PUT /points: {"points": [...]} or {"batch": {...}}.
+decoded<std::vector<shard::point_write>> decode_upsert(element body,
+                                                       const shard::collection_config& cfg,
+                                                       const rest_limits& limits);
+
+decoded<std::vector<data::point_id>> decode_ids(element arr, const std::string& where, size_t max);
+
+decoded<shard::payload_selector> decode_with_payload(std::optional<element> e,
+                                                     shard::payload_selector fallback);
+decoded<shard::vector_selector> decode_with_vector(std::optional<element> e,
+                                                   const shard::collection_config& cfg);
+/// with_vector / with_vectors, whichever is present.
+decoded<shard::vector_selector> decode_with_vector_field(element body,
+                                                         const shard::collection_config& cfg);
+
+/// The "filter" member, or null when absent or null.
+decoded<std::shared_ptr<const data::filter>> decode_filter_field(element body,
+                                                                 const std::string& where);
+
+/// A query vector for `using` (checked against its size).
+decoded<std::vector<float>> decode_dense(element v, uint32_t dim, const std::string& where,
+                                         index::metric_kind metric);
+
+/// A non-negative integer field with a maximum (limit, offset); absent -> fallback.
+decoded<size_t> decode_count(element obj, const char* key, size_t fallback, size_t min, size_t max,
+                             const std::string& where);
+
+}  // namespace shoal::rest

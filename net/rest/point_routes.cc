@@ -1,0 +1,314 @@
+// Points: upsert, retrieve, delete, payload changes, scroll, count (REST_API.md §5).
+
+#include <fmt/format.h>
+
+#include "engine/data/filter_json.h"
+#include "net/rest/decode.h"
+#include "net/rest/encode.h"
+#include "net/rest/rest_api.h"
+#include "net/rest/rest_io.h"
+
+namespace shoal::rest {
+namespace {
+
+using data::input_error;
+using http::request_context;
+using http::response;
+using http::verb;
+
+std::string name_of(request_context& req) {
+  return std::string(*req.path_param("name"));
+}
+
+shard::write_options options_for(const write_params& p, const shard::collection_config& cfg) {
+  shard::write_options o;
+  o.level = p.durability.value_or(cfg.default_durability);
+  o.wait_applied = p.wait;
+  return o;
+}
+
+/// "points" (ids) or "filter" selects the points of a delete or payload change.
+struct selection {
+  std::vector<data::point_id> ids;
+  std::shared_ptr<const data::filter> filter;
+};
+
+decoded<selection> decode_selection(element body, const rest_limits& limits) {
+  selection s;
+  if (auto points = member(body, "points")) {
+    auto ids = decode_ids(*points, "points", limits.max_points_per_request);
+    if (!ids) return ids.error();
+    s.ids = std::move(*ids);
+    return s;
+  }
+  if (auto f = member(body, "filter")) {
+    auto decoded_filter = data::decode_filter(*f, "filter");
+    if (!decoded_filter) return decoded_filter.error();
+    s.filter = std::make_shared<data::filter>(std::move(*decoded_filter));
+    return s;
+  }
+  return input_error::format("expected `points` (a list of ids) or `filter`");
+}
+
+}  // namespace
+
+void add_point_routes(http::router& r, rest_context ctx) {
+  auto* coord = ctx.coordinator;
+  auto limits = ctx.limits;
+
+  r.add(verb::put, "/collections/{name}/points",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          auto params = read_write_params(req);
+          if (!params) co_return input_error_response(params.error(), t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          std::vector<shard::point_write> points;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            auto decoded_points = decode_upsert(*body, **cfg, limits);
+            if (!decoded_points) co_return input_error_response(decoded_points.error(), t);
+            points = std::move(*decoded_points);
+          }
+          auto done = co_await coord->upsert(name, std::move(points), options_for(*params, **cfg));
+          if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
+          co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+        },
+        {.body_limit = limits.points_body_limit});
+
+  r.add(verb::post, "/collections/{name}/points",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          std::vector<data::point_id> ids;
+          shard::payload_selector ps;
+          shard::vector_selector vs;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            auto ids_el = member(*body, "ids");
+            if (!ids_el)
+              co_return input_error_response(input_error::format("missing field `ids`"), t);
+            auto decoded_ids = decode_ids(*ids_el, "ids", limits.max_points_per_request);
+            if (!decoded_ids) co_return input_error_response(decoded_ids.error(), t);
+            ids = std::move(*decoded_ids);
+            auto p =
+                decode_with_payload(member(*body, "with_payload"), shard::payload_selector::all());
+            if (!p) co_return input_error_response(p.error(), t);
+            ps = std::move(*p);
+            auto v = decode_with_vector_field(*body, **cfg);
+            if (!v) co_return input_error_response(v.error(), t);
+            vs = std::move(*v);
+          }
+          auto found = co_await coord->retrieve(name, std::move(ids), ps, vs);
+          if (!found) co_return error_response(found.error(), name, req.elapsed_seconds());
+          std::string out;
+          json_writer w(out);
+          w.begin_array();
+          for (auto& p : *found) write_point(w, p, **cfg, false);
+          w.end_array();
+          co_return ok(out, req.elapsed_seconds());
+        });
+
+  r.add(verb::get, "/collections/{name}/points/{id}",
+        [coord](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          auto id_text = *req.path_param("id");
+          auto id = data::point_id::parse(id_text);
+          if (!id) {
+            co_return http::error_json(
+                http::status::bad_request,
+                fmt::format("Format error in path parameters: `{}` is not a point id (an unsigned "
+                            "integer or a UUID)",
+                            id_text),
+                t);
+          }
+          auto found = co_await coord->retrieve(name, {*id}, shard::payload_selector::all(),
+                                                shard::vector_selector::everything());
+          if (!found) co_return error_response(found.error(), name, req.elapsed_seconds());
+          if (found->empty()) {
+            co_return http::error_json(
+                http::status::not_found,
+                fmt::format("Not found: No point with id {} found", id->to_string()),
+                req.elapsed_seconds());
+          }
+          std::string out;
+          json_writer w(out);
+          write_point(w, found->front(), **cfg, false);
+          co_return ok(out, req.elapsed_seconds());
+        });
+
+  r.add(verb::post, "/collections/{name}/points/delete",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          auto params = read_write_params(req);
+          if (!params) co_return input_error_response(params.error(), t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          selection sel;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            auto s = decode_selection(*body, limits);
+            if (!s) co_return input_error_response(s.error(), t);
+            sel = std::move(*s);
+          }
+          auto o = options_for(*params, **cfg);
+          auto done = sel.filter ? co_await coord->delete_matching(name, sel.filter, o)
+                                 : co_await coord->delete_points(name, std::move(sel.ids), o);
+          if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
+          co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+        });
+
+  // set (merge), overwrite, delete keys, clear
+  auto payload_route = [coord, limits](shard::mutation_type type) {
+    return [coord, limits, type](request_context& req) -> awaitable<response> {
+      auto name = name_of(req);
+      double t = req.elapsed_seconds();
+      auto params = read_write_params(req);
+      if (!params) co_return input_error_response(params.error(), t);
+      auto cfg = coord->config(name);
+      if (!cfg) co_return error_response(cfg.error(), name, t);
+      shard::payload_mutation m;
+      m.type = type;
+      selection sel;
+      {
+        auto body = parse_body(req);
+        if (!body) co_return input_error_response(body.error(), t);
+        auto s = decode_selection(*body, limits);
+        if (!s) co_return input_error_response(s.error(), t);
+        sel = std::move(*s);
+        if (type == shard::mutation_type::set_payload ||
+            type == shard::mutation_type::overwrite_payload) {
+          auto p = member(*body, "payload");
+          if (!p || !p->is_object()) {
+            co_return input_error_response(input_error::format("payload: expected a JSON object"),
+                                           t);
+          }
+          auto v = data::json_value::from_dom(*p);
+          if (!v)
+            co_return input_error_response(input_error::format("payload: " + v.error().message()),
+                                           t);
+          m.payload = std::move(*v);
+          if (auto k = member(*body, "key")) {
+            std::string_view ks;
+            if (k->get_string().get(ks) != simdjson::SUCCESS || !data::key_path::parse(ks)) {
+              co_return input_error_response(input_error::format("key: expected a key path"), t);
+            }
+            m.key = std::string(ks);
+          }
+        } else if (type == shard::mutation_type::delete_payload_keys) {
+          auto keys = member(*body, "keys");
+          if (!keys || !keys->is_array()) {
+            co_return input_error_response(
+                input_error::format("keys: expected a list of key paths"), t);
+          }
+          for (auto k : keys->get_array().value_unsafe()) {
+            std::string_view ks;
+            if (k.get_string().get(ks) != simdjson::SUCCESS || !data::key_path::parse(ks)) {
+              co_return input_error_response(input_error::format("keys: expected key paths"), t);
+            }
+            m.keys.emplace_back(ks);
+          }
+        }
+      }
+      m.ids = std::move(sel.ids);
+      auto done = co_await coord->change_payload(name, std::move(m), sel.filter,
+                                                 options_for(*params, **cfg));
+      if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
+      co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+    };
+  };
+  r.add(verb::post, "/collections/{name}/points/payload",
+        payload_route(shard::mutation_type::set_payload));
+  r.add(verb::put, "/collections/{name}/points/payload",
+        payload_route(shard::mutation_type::overwrite_payload));
+  r.add(verb::post, "/collections/{name}/points/payload/delete",
+        payload_route(shard::mutation_type::delete_payload_keys));
+  r.add(verb::post, "/collections/{name}/points/payload/clear",
+        payload_route(shard::mutation_type::clear_payload));
+
+  r.add(verb::post, "/collections/{name}/points/scroll",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          shard::scroll_query q;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            if (member(*body, "order_by")) {
+              co_return http::error_json(http::status::bad_request,
+                                         "Bad request: order_by is not supported", t);
+            }
+            auto limit = decode_count(*body, "limit", 10, 1, limits.max_limit, "");
+            if (!limit) co_return input_error_response(limit.error(), t);
+            q.limit = *limit;
+            if (auto off = member(*body, "offset")) {
+              auto id = data::decode_point_id(*off, "offset");
+              if (!id) co_return input_error_response(id.error(), t);
+              q.from = *id;
+            }
+            auto f = decode_filter_field(*body, "");
+            if (!f) co_return input_error_response(f.error(), t);
+            q.filter = std::move(*f);
+            auto p =
+                decode_with_payload(member(*body, "with_payload"), shard::payload_selector::all());
+            if (!p) co_return input_error_response(p.error(), t);
+            q.with_payload = std::move(*p);
+            auto v = decode_with_vector_field(*body, **cfg);
+            if (!v) co_return input_error_response(v.error(), t);
+            q.with_vector = std::move(*v);
+          }
+          auto page = co_await coord->scroll(name, std::move(q));
+          if (!page) co_return error_response(page.error(), name, req.elapsed_seconds());
+          std::string out;
+          json_writer w(out);
+          w.begin_object().key("points").begin_array();
+          for (auto& p : page->points) write_point(w, p, **cfg, false);
+          w.end_array().key("next_page_offset");
+          if (page->next) {
+            page->next->write_json(w);
+          } else {
+            w.null();
+          }
+          w.end_object();
+          co_return ok(out, req.elapsed_seconds());
+        });
+
+  r.add(verb::post, "/collections/{name}/points/count",
+        [coord](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          std::shared_ptr<const data::filter> f;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            auto decoded_filter = decode_filter_field(*body, "");
+            if (!decoded_filter) co_return input_error_response(decoded_filter.error(), t);
+            f = std::move(*decoded_filter);
+            if (auto exact = member(*body, "exact"); exact && !exact->is_bool()) {
+              co_return input_error_response(input_error::format("exact: expected a boolean"), t);
+            }
+          }
+          auto n = co_await coord->count(name, f);
+          if (!n) co_return error_response(n.error(), name, req.elapsed_seconds());
+          co_return ok(fmt::format(R"({{"count":{}}})", *n), req.elapsed_seconds());
+        });
+}
+
+}  // namespace shoal::rest
