@@ -37,24 +37,30 @@ if [ ! -f "$synth/groundtruth.ivecs" ]; then
     --intrinsic 16 --seed 42
 fi
 
-run_set() {  # name metric base query gt
-  local name=$1 metric=$2 base=$3 query=$4 gt=$5
+# Each set runs `rounds` times, the three contenders taking turns, and summarize.py keeps each
+# contender's best QPS per ef: on a shared machine one unlucky pass otherwise decides a ratio.
+run_set() {  # name metric base query gt rounds
+  local name=$1 metric=$2 base=$3 query=$4 gt=$5 rounds=$6
   local common=(--base "$base" --query "$query" --gt "$gt" --metric "$metric" --m 16
                 --ef-construction 200 --ef "$efs")
-  echo "--- $name: hnswlib"
-  "$anchor" "${common[@]}" --json "$out/$name-hnswlib.json"
-  echo "--- $name: shoal float32"
-  "$perf" index "${common[@]}" --quantization none --json "$out/$name-shoal-f32.json"
-  echo "--- $name: shoal int8"
-  "$perf" index "${common[@]}" --quantization int8 --json "$out/$name-shoal-int8.json"
+  rm -f "$out/$name"-hnswlib*.json "$out/$name"-shoal-*.json
+  for round in $(seq 1 "$rounds"); do
+    local tag=""; [ "$round" = 1 ] || tag=".$round"
+    echo "--- $name: hnswlib (round $round)"
+    "$anchor" "${common[@]}" --json "$out/$name-hnswlib$tag.json"
+    echo "--- $name: shoal float32 (round $round)"
+    "$perf" index "${common[@]}" --quantization none --json "$out/$name-shoal-f32$tag.json"
+    echo "--- $name: shoal int8 (round $round)"
+    "$perf" index "${common[@]}" --quantization int8 --json "$out/$name-shoal-int8$tag.json"
+  done
 }
 
 m=$data/mnist-10000x1000
 run_set mnist l2 "$m/mnist-10000x1000_base.fvecs" "$m/mnist-10000x1000_query.fvecs" \
-  "$m/mnist-10000x1000_groundtruth.ivecs"
+  "$m/mnist-10000x1000_groundtruth.ivecs" 3
 u=$data/use512-sotu-moby
-run_set use512 cosine "$u/use512_base.fvecs" "$u/use512_query.fvecs" "$u/use512_groundtruth.ivecs"
-run_set synth l2 "$synth/base.fvecs" "$synth/query.fvecs" "$synth/groundtruth.ivecs"
+run_set use512 cosine "$u/use512_base.fvecs" "$u/use512_query.fvecs" "$u/use512_groundtruth.ivecs" 3
+run_set synth l2 "$synth/base.fvecs" "$synth/query.fvecs" "$synth/groundtruth.ivecs" 1
 
 echo "--- exact search: triad, shoal flat, FAISS IndexFlat"
 "$build/bin/shoal-triad" > "$out/triad.json"
