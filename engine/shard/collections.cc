@@ -5,6 +5,7 @@
 #include "engine/common/file_io.h"
 #include "engine/common/logger.h"
 #include "engine/runtime/blocking_pool.h"
+#include "engine/shard/archive.h"
 #include "engine/shard/errc.h"
 
 namespace shoal::shard {
@@ -247,6 +248,70 @@ awaitable<result<void>> collections::set_payload_index(rt::sharded<collections>&
       }
     }
   });
+  co_return result<void>{};
+}
+
+awaitable<result<void>> collections::restore(rt::sharded<collections>& all, std::string name,
+                                             std::filesystem::path archive) {
+  auto& self = all.local();
+  auto lock = co_await self.admin_lock_.acquire(1);
+  // 1. Read the archive's schema; the name in the URL wins over the one inside.
+  auto text = co_await pool().run(rt::blocking_reason::read, [archive]() {
+    return read_entry(archive, "collection.json", 16u << 20);
+  });
+  if (!text) co_return text.error();
+  auto cfg = collection_config::from_json(*text);
+  if (!cfg) co_return errc::corrupt_snapshot;
+  cfg->name = name;
+  // 2. Drop what is there.
+  if (self.find(name)) {
+    co_await all.invoke_on_all(
+        [name](collections& c) -> awaitable<void> { co_await c.close_local(name, true); });
+  }
+  // 3. Lay the shards' snapshots out as a fresh collection directory.
+  auto dir = self.dir_of(name);
+  auto json = cfg->to_json();
+  uint32_t shards = cfg->shard_number;
+  auto laid_out = co_await pool().run(
+      rt::blocking_reason::write, [dir, json, archive, shards]() -> result<void> {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        for (uint32_t i = 0; i < shards; ++i) {
+          auto shard_dir = dir / "shards" / std::to_string(i);
+          if (auto r = fileio::create_dirs(shard_dir); !r) return r;
+          auto tmp = shard_dir / "restore.snap.tmp";
+          if (auto r = extract_entry(archive, fmt::format("shards/{}.snap", i), tmp); !r) return r;
+          auto summary = inspect_snapshot(tmp);
+          if (!summary) return summary.error();
+          if (auto r = fileio::rename_file(tmp, shard_dir / snapshot_file_name(summary->lsn)); !r)
+            return r;
+          if (auto r = fileio::sync_dir(shard_dir); !r) return r;
+        }
+        if (auto r = fileio::write_file_atomic(dir / "collection.json", bytes_of(json)); !r)
+          return r;
+        return fileio::sync_dir(dir.parent_path());
+      });
+  if (!laid_out) {
+    log().error("restoring collection {} from {} failed: {}", name, archive.string(),
+                laid_out.error().message());
+    co_return laid_out.error();
+  }
+  // 4. Open it like at startup.
+  auto shared = std::make_shared<const collection_config>(std::move(*cfg));
+  co_await all.invoke_on_all([name, shared](collections& c) { c.install(name, shared); });
+  auto problems = co_await all.map_reduce(
+      [name](collections& c) { return c.open_local_shards(name); }, std::string(),
+      [](std::string acc, std::optional<std::string> p) { return p ? acc + *p : acc; });
+  auto state = problems.empty() ? entry::state::ready : entry::state::failed;
+  co_await all.invoke_on_all([name, state, problems](collections& c) {
+    auto it = c.entries_.find(name);
+    if (it != c.entries_.end()) {
+      it->second.st = state;
+      it->second.failure = problems;
+    }
+  });
+  if (!problems.empty()) co_return errc::collection_failed;
+  log().info("restored collection {} from {}", name, archive.string());
   co_return result<void>{};
 }
 

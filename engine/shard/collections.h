@@ -64,6 +64,15 @@ class collections {
   static awaitable<result<void>> set_payload_index(rt::sharded<collections>& all, std::string name,
                                                    std::string field,
                                                    std::optional<payload_index_def> def);
+  /// Replaces collection `name` (or creates it) with the contents of a collection archive
+  /// (archive.h), which has been validated already or is validated here.
+  static awaitable<result<void>> restore(rt::sharded<collections>& all, std::string name,
+                                         std::filesystem::path archive);
+  /// <data>/snapshots and, per collection, <data>/snapshots/<dir>.
+  std::filesystem::path snapshots_root() const { return opts_.data_dir / "snapshots"; }
+  std::filesystem::path snapshots_dir(std::string_view name) const {
+    return snapshots_root() / collection_dir_name(name);
+  }
 
   awaitable<void> stop();
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "engine/common/file_io.h"
+#include "engine/runtime/blocking_pool.h"
 #include "engine/runtime/smp.h"
+#include "engine/shard/archive.h"
 #include "engine/shard/errc.h"
 
 namespace shoal::shard {
@@ -301,6 +304,58 @@ awaitable<result<void>> coordinator::snapshot(std::string name) {
     if (!p) co_return p.error();
   }
   co_return result<void>{};
+}
+
+awaitable<result<uint64_t>> coordinator::export_collection(std::string name,
+                                                           std::filesystem::path out) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  auto& pool = rt::runtime::current().blocking();
+  uint32_t n = (*cfg)->shard_number;
+  // Each shard hard-links its snapshot into a staging directory beside the output.
+  auto staging = out.parent_path() / (".staging-" + out.filename().string());
+  auto json = (*cfg)->to_json();
+  auto made = co_await pool.run(rt::blocking_reason::mkdir, [staging, json]() -> result<void> {
+    std::error_code ec;
+    std::filesystem::remove_all(staging, ec);
+    if (auto r = fileio::create_dirs(staging); !r) return r;
+    return fileio::write_file_atomic(
+        staging / "collection.json",
+        {reinterpret_cast<const std::byte*>(json.data()), json.size()});
+  });
+  if (!made) co_return made.error();
+  std::vector<result<void>> parts(n);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    auto link = staging / fmt::format("shard-{}.snap", i);
+    parts[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [link](collections&, shard* s) -> awaitable<result<void>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->snapshot_now(link);
+        },
+        rt::service_group::admin);
+  });
+  auto cleanup = [&pool, staging]() -> awaitable<void> {
+    co_await pool.run(rt::blocking_reason::unlink, [staging] {
+      std::error_code ec;
+      std::filesystem::remove_all(staging, ec);
+    });
+  };
+  for (auto& p : parts) {
+    if (!p) {
+      co_await cleanup();
+      co_return p.error();
+    }
+  }
+  std::vector<archive_entry> entries{{"collection.json", staging / "collection.json"}};
+  for (uint32_t i = 0; i < n; ++i) {
+    entries.push_back(
+        {fmt::format("shards/{}.snap", i), staging / fmt::format("shard-{}.snap", i)});
+  }
+  auto size = co_await pool.run(rt::blocking_reason::write,
+                                [out, entries] { return write_archive(out, entries); });
+  co_await cleanup();
+  co_return size;
 }
 
 }  // namespace shoal::shard

@@ -65,6 +65,9 @@ class coordinator {
   awaitable<result<collection_stats>> stats(std::string name);
   /// Snapshots every shard now (backups, tests).
   awaitable<result<void>> snapshot(std::string name);
+  /// Writes the whole collection into one archive file (archive.h); returns its size. Each
+  /// shard is captured at its own LSN while writes go on.
+  awaitable<result<uint64_t>> export_collection(std::string name, std::filesystem::path out);
 
   rt::sharded<collections>& all() { return collections_; }
 

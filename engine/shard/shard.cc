@@ -305,15 +305,16 @@ void shard::maybe_snapshot() {
       asio::detached);
 }
 
-awaitable<result<void>> shard::snapshot_now() {
+awaitable<result<void>> shard::snapshot_now(std::optional<std::filesystem::path> export_link) {
   auto hold = gate_.enter();
   if (!hold) co_return errc::closed;
   co_await wait_writable();
-  co_return co_await take_snapshot();
+  co_return co_await take_snapshot(std::move(export_link));
 }
 
-awaitable<result<void>> shard::take_snapshot() {
-  if (snapshotting_ || reloading_ || !log_) co_return result<void>{};
+awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path> export_link) {
+  if (reloading_ || !log_) co_return errc::recovering;
+  if (snapshotting_) co_return result<void>{};
   snapshotting_ = true;
   writable_.reset();  // writes wait; reads go on
   struct unfreeze {
@@ -333,8 +334,19 @@ awaitable<result<void>> shard::take_snapshot() {
   if (auto s = co_await log_->sync(lsn); !s) co_return s.error();
   auto t0 = std::chrono::steady_clock::now();
   auto dir = opts_.dir;
-  auto written = co_await pool().run(rt::blocking_reason::write,
-                                     [this, dir, lsn] { return write_snapshot(*this, dir, lsn); });
+  bool unchanged = lsn == snapshot_lsn_ && lsn > 0;
+  auto written = co_await pool().run(
+      rt::blocking_reason::write,
+      [this, dir, lsn, unchanged, export_link]() -> result<std::filesystem::path> {
+        // Nothing new since the last snapshot: reuse its file rather than rewrite it.
+        auto path = unchanged ? result<std::filesystem::path>(dir / snapshot_file_name(lsn))
+                              : write_snapshot(*this, dir, lsn);
+        if (!path || !export_link) return path;
+        std::error_code ec;
+        std::filesystem::create_hard_link(*path, *export_link, ec);
+        if (ec) return error_code(ec.value(), boost::system::system_category());
+        return path;
+      });
   if (!written) {
     log().error("{}: snapshot at LSN {} failed: {}", opts_.dir.string(), lsn,
                 written.error().message());

@@ -85,8 +85,9 @@ class shard {
   /// Builds (or drops) a payload index over the points held now and every later write.
   awaitable<result<void>> create_payload_index(std::string field, data::payload_type type);
   awaitable<result<void>> drop_payload_index(std::string field);
-  /// Takes a snapshot now (tests, backups, shutdown).
-  awaitable<result<void>> snapshot_now();
+  /// Takes a snapshot now (tests, backups, shutdown). With `export_link`, the new snapshot file
+  /// is also hard-linked there before writes resume, so a later snapshot cannot remove it first.
+  awaitable<result<void>> snapshot_now(std::optional<std::filesystem::path> export_link = {});
   /// Writes every point as an upsert mutation to `sink`, for exports.
   shard_stats stats() const;
   uint32_t id() const { return opts_.shard_id; }
@@ -113,7 +114,7 @@ class shard {
   point_view view(uint32_t slot, const payload_selector& p, const vector_selector& v) const;
   size_t memory_usage() const;
   void maybe_snapshot();
-  awaitable<result<void>> take_snapshot();
+  awaitable<result<void>> take_snapshot(std::optional<std::filesystem::path> export_link = {});
   void on_discard(uint64_t first, uint64_t last, error_code ec);
   awaitable<void> reload();
   awaitable<void> wait_writable();

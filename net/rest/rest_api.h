@@ -11,11 +11,13 @@ namespace shoal::rest {
 void add_collection_routes(http::router& r, rest_context ctx);
 void add_point_routes(http::router& r, rest_context ctx);
 void add_search_routes(http::router& r, rest_context ctx);
+void add_snapshot_routes(http::router& r, rest_context ctx);
 
 inline void add_rest_routes(http::router& r, rest_context ctx) {
   add_collection_routes(r, ctx);
   add_point_routes(r, ctx);
   add_search_routes(r, ctx);
+  add_snapshot_routes(r, ctx);
 }
 
 }  // namespace shoal::rest
