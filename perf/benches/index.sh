@@ -12,6 +12,7 @@
 # JSON goes to $SHOAL_BENCH_OUT/index (default BUILD_DIR/bench-results/index). The synthetic set
 # is generated once into BUILD_DIR/bench-data. SHOAL_BENCH_QUICK=1: a 50k-point synthetic set
 # and fewer ef values, for a smoke run (the ratios then are not the issue's targets).
+# SHOAL_BENCH_INDEX_PARTS="hnsw flat filtered" (the default) picks the parts to run.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -55,29 +56,44 @@ run_set() {  # name metric base query gt rounds
   done
 }
 
+parts=" ${SHOAL_BENCH_INDEX_PARTS:-hnsw flat filtered} "
+
+if [[ "$parts" == *" hnsw "* ]]; then
 m=$data/mnist-10000x1000
 run_set mnist l2 "$m/mnist-10000x1000_base.fvecs" "$m/mnist-10000x1000_query.fvecs" \
   "$m/mnist-10000x1000_groundtruth.ivecs" 3
 u=$data/use512-sotu-moby
 run_set use512 cosine "$u/use512_base.fvecs" "$u/use512_query.fvecs" "$u/use512_groundtruth.ivecs" 3
 run_set synth l2 "$synth/base.fvecs" "$synth/query.fvecs" "$synth/groundtruth.ivecs" 1
-
-echo "--- exact search: triad, shoal flat, FAISS IndexFlat"
-"$build/bin/shoal-triad" > "$out/triad.json"
-"$build/bin/shoal-triad-native" > "$out/triad-native.json"
-"$perf" flat --base "$synth/base.fvecs" --query "$synth/query.fvecs" --metric l2 --k 10 \
-  --batch 1000 --json "$out/flat-synth.json"
-if "$py" -c 'import faiss, numpy' 2>/dev/null; then
-  "$py" "$repo/perf/index/faiss_flat.py" "$synth/base.fvecs" "$synth/query.fvecs" l2 10 1000 1 \
-    > "$out/faiss-synth.json"
-else
-  echo "index bench: python3-faiss missing (tools/deps.sh bench); no FAISS reference" >&2
-  rm -f "$out/faiss-synth.json"
 fi
 
+if [[ "$parts" == *" flat "* ]]; then
+# Three rounds, taking turns, as for the graphs: summarize.py keeps each one's best.
+rm -f "$out"/triad*.json "$out"/flat-synth*.json "$out"/faiss-synth*.json
+have_faiss=1
+"$py" -c 'import faiss, numpy' 2>/dev/null || {
+  have_faiss=0
+  echo "index bench: python3-faiss missing (tools/deps.sh bench); no FAISS reference" >&2
+}
+for round in 1 2 3; do
+  tag=""; [ "$round" = 1 ] || tag=".$round"
+  echo "--- exact search (round $round): triad, shoal flat, FAISS IndexFlat"
+  "$build/bin/shoal-triad" > "$out/triad$tag.json"
+  "$build/bin/shoal-triad-native" > "$out/triad-native$tag.json"
+  "$perf" flat --base "$synth/base.fvecs" --query "$synth/query.fvecs" --metric l2 --k 10 \
+    --batch 1000 --json "$out/flat-synth$tag.json"
+  if [ "$have_faiss" = 1 ]; then
+    "$py" "$repo/perf/index/faiss_flat.py" "$synth/base.fvecs" "$synth/query.fvecs" l2 10 1000 1 \
+      > "$out/faiss-synth$tag.json"
+  fi
+done
+fi
+
+if [[ "$parts" == *" filtered "* ]]; then
 echo "--- filtered search"
 "$perf" index --base "$synth/base.fvecs" --query "$synth/query.fvecs" --metric l2 --m 16 \
   --ef-construction 200 --ef 10,20,40,80,160 --filter-selectivity 0.001,0.01,0.1,0.5 \
   --json "$out/synth-filtered.json"
+fi
 
 "$py" "$repo/perf/index/summarize.py" "$out"
