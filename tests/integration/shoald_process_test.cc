@@ -143,7 +143,8 @@ TEST(Shoald, ShoalctlReportsHealthVersionAndMetrics) {
     auto [code, out] = test::run_to_completion(ctl, {"--addr", addr, "health"}, dir / "ctl.log");
     EXPECT_EQ(code, 0) << out;
     EXPECT_NE(out.find("ready: all shards are ready"), std::string::npos) << out;
-    std::tie(code, out) = test::run_to_completion(ctl, {"--addr", addr, "version"}, dir / "ctl.log");
+    std::tie(code, out) =
+        test::run_to_completion(ctl, {"--addr", addr, "version"}, dir / "ctl.log");
     EXPECT_EQ(code, 0);
     EXPECT_NE(out.find("shoal_version"), std::string::npos) << out;
     std::tie(code, out) = test::run_to_completion(
@@ -153,8 +154,8 @@ TEST(Shoald, ShoalctlReportsHealthVersionAndMetrics) {
     EXPECT_EQ(out.find("# HELP"), std::string::npos) << "only the filtered lines";
     s.process.signal(SIGTERM);
     ASSERT_EQ(s.process.wait_exit(10s), 0);
-    std::tie(code, out) = test::run_to_completion(ctl, {"--addr", addr, "--timeout", "500ms",
-                                                        "health"}, dir / "ctl.log");
+    std::tie(code, out) = test::run_to_completion(
+        ctl, {"--addr", addr, "--timeout", "500ms", "health"}, dir / "ctl.log");
     EXPECT_EQ(code, 3) << "a stopped server is unreachable: " << out;
   }
   auto [code, out] = test::run_to_completion(ctl, {"frobnicate"}, dir / "ctl.log");

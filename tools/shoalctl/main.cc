@@ -1,79 +1,58 @@
-// shoalctl: the admin command line for a running shoald, over its HTTP API.
+// shoalctl: the admin command line for Shoal.
 //
-//   shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND
+//   shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND [ARGS]
 //
-//   health     liveness and readiness; exit 0 when ready, 1 when not, 3 when unreachable
-//   version    what the server reports at GET /
-//   metrics    the Prometheus metrics; --filter PREFIX keeps the lines that start with it
-//
-// Later issues add collections, snapshots, backups and cluster commands here.
+// Against a running shoald (HTTP API):
+//   health                       liveness and readiness; exit 0 ready, 1 not ready, 3 unreachable
+//   version                      what the server reports at GET /
+//   metrics [--filter PREFIX]    Prometheus metrics, optionally only lines starting with PREFIX
+//   collections                  the collections and their point counts
+//   backup COLLECTION --out FILE take a snapshot of the collection and download it to FILE
+//   restore COLLECTION --file FILE
+//                                upload FILE (a backup) and restore it as COLLECTION, replacing it
+// Offline, on files (no server needed; exit 1 when something is damaged):
+//   log-dump DIR [--records]     a shard's mutation log, checksums validated
+//   snapshot-inspect FILE        a shard snapshot (.snap) or a backup archive
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <optional>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <simdjson.h>
+
+#include "engine/shard/archive.h"
+#include "tools/shoalctl/client.h"
+#include "tools/shoalctl/offline.h"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
-struct reply {
-  unsigned status = 0;
-  std::string body;
-};
-
-struct options {
-  std::string host = "127.0.0.1";
-  std::string port = "6333";
-  std::chrono::milliseconds timeout{5000};
-  std::string command;
-  std::string filter;
-};
+using shoal::ctl::call;
+using shoal::ctl::target;
 
 constexpr int kUnreachable = 3;
 
-std::optional<reply> get(const options& o, const std::string& target, std::string& error) {
-  try {
-    asio::io_context ioc;
-    asio::ip::tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(o.timeout);
-    stream.connect(resolver.resolve(o.host, o.port));
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, o.host);
-    req.set(http::field::user_agent, "shoalctl");
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ec;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    return reply{res.result_int(), res.body()};
-  } catch (const std::exception& e) {
-    error = e.what();
-    return std::nullopt;
-  }
-}
-
 int usage(int code) {
   std::fputs(
-      "Usage: shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND\n\n"
-      "Commands:\n"
-      "  health              liveness and readiness (exit 0 ready, 1 not ready, 3 unreachable)\n"
-      "  version             the server's version and compatible Qdrant API version\n"
-      "  metrics [--filter PREFIX]   Prometheus metrics, optionally only lines with PREFIX\n\n"
+      "Usage: shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND [ARGS]\n\n"
+      "Server commands (HTTP API at --addr, default 127.0.0.1:6333):\n"
+      "  health                        liveness and readiness (exit 0 ready, 1 not, 3 "
+      "unreachable)\n"
+      "  version                       server version and compatible Qdrant API version\n"
+      "  metrics [--filter PREFIX]     Prometheus metrics\n"
+      "  collections                   collections and their point counts\n"
+      "  backup COLLECTION --out FILE  snapshot a collection and download it\n"
+      "  restore COLLECTION --file FILE  upload a backup and restore it as COLLECTION\n\n"
+      "Offline commands (read files; exit 1 when damaged):\n"
+      "  log-dump DIR [--records]      validate and list a shard's mutation log\n"
+      "  snapshot-inspect FILE         validate a shard snapshot or a backup archive\n\n"
       "Options:\n"
-      "  --addr HOST:PORT    shoald's HTTP address (default 127.0.0.1:6333)\n"
-      "  --timeout DURATION  per request, e.g. 500ms or 5s (default 5s)\n",
+      "  --addr HOST:PORT    shoald's HTTP address\n"
+      "  --timeout DURATION  per request, e.g. 500ms, 5s or 2m (default 5s)\n",
       code == 0 ? stdout : stderr);
   return code;
 }
@@ -86,16 +65,154 @@ std::optional<std::chrono::milliseconds> parse_timeout(const std::string& t) {
     if (v <= 0) return std::nullopt;
     if (unit == "ms") return std::chrono::milliseconds(v);
     if (unit == "s") return std::chrono::milliseconds(v * 1000);
+    if (unit == "m") return std::chrono::milliseconds(v * 60000);
   } catch (...) {
   }
   return std::nullopt;
 }
 
+int unreachable(const target& t, const std::string& error) {
+  std::fprintf(stderr, "shoalctl: cannot reach shoald at %s: %s\n", t.address().c_str(),
+               error.c_str());
+  return kUnreachable;
+}
+
+int server_error(const target& t, const shoal::ctl::reply& r) {
+  std::fprintf(stderr, "shoalctl: %s answered %u: %s\n", t.address().c_str(), r.status,
+               r.body.c_str());
+  return 1;
+}
+
+std::optional<std::string> flag(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) {
+      auto v = args[i + 1];
+      args.erase(args.begin() + static_cast<ptrdiff_t>(i),
+                 args.begin() + static_cast<ptrdiff_t>(i) + 2);
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+int health(const target& t) {
+  std::string error;
+  auto live = call(t, "GET", "/livez", "", error);
+  if (!live) return unreachable(t, error);
+  auto ready = call(t, "GET", "/readyz", "", error);
+  bool is_ready = ready && ready->status == 200;
+  std::printf("%s: live (%u), %s: %s\n", t.address().c_str(), live->status,
+              is_ready ? "ready" : "not ready", ready ? ready->body.c_str() : error.c_str());
+  return is_ready ? 0 : 1;
+}
+
+int print_get(const target& t, const std::string& path, const std::string& filter) {
+  std::string error;
+  auto r = call(t, "GET", path, "", error);
+  if (!r) return unreachable(t, error);
+  if (r->status != 200) return server_error(t, *r);
+  std::istringstream lines(r->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (filter.empty() || line.starts_with(filter)) std::printf("%s\n", line.c_str());
+  }
+  return 0;
+}
+
+int collections(const target& t) {
+  std::string error;
+  auto r = call(t, "GET", "/collections", "", error);
+  if (!r) return unreachable(t, error);
+  if (r->status != 200) return server_error(t, *r);
+  simdjson::dom::parser p;
+  auto doc = p.parse(r->body);
+  if (doc.error()) return server_error(t, *r);
+  for (auto c : doc["result"]["collections"].get_array()) {
+    std::string name{std::string_view(c["name"])};
+    auto info = call(t, "GET", "/collections/" + name, "", error);
+    std::string count = "?";
+    if (info && info->status == 200) {
+      simdjson::dom::parser ip;
+      auto idoc = ip.parse(info->body);
+      if (!idoc.error()) {
+        uint64_t n;
+        if (idoc["result"]["points_count"].get_uint64().get(n) == simdjson::SUCCESS)
+          count = std::to_string(n);
+      }
+    }
+    std::printf("%s\t%s points\n", name.c_str(), count.c_str());
+  }
+  return 0;
+}
+
+int backup(const target& t, std::vector<std::string> args) {
+  auto out = flag(args, "--out");
+  if (args.size() != 1 || !out) return usage(2);
+  auto& name = args[0];
+  std::string error;
+  auto made = call(t, "POST", "/collections/" + name + "/snapshots", "", error);
+  if (!made) return unreachable(t, error);
+  if (made->status != 200) return server_error(t, *made);
+  simdjson::dom::parser p;
+  auto doc = p.parse(made->body);
+  std::string_view snap, checksum;
+  if (doc["result"]["name"].get(snap) != simdjson::SUCCESS ||
+      doc["result"]["checksum"].get(checksum) != simdjson::SUCCESS) {
+    return server_error(t, *made);
+  }
+  auto file = call(t, "GET", "/collections/" + name + "/snapshots/" + std::string(snap), "", error);
+  if (!file) return unreachable(t, error);
+  if (file->status != 200) return server_error(t, *file);
+  {
+    std::ofstream f(*out, std::ios::binary | std::ios::trunc);
+    f.write(file->body.data(), static_cast<std::streamsize>(file->body.size()));
+    if (!f) {
+      std::fprintf(stderr, "shoalctl: cannot write %s\n", out->c_str());
+      return 1;
+    }
+  }
+  auto sum = shoal::shard::sha256_file(*out);
+  if (!sum || *sum != checksum) {
+    std::fprintf(stderr, "shoalctl: %s does not match the server's checksum\n", out->c_str());
+    return 1;
+  }
+  std::printf("backed up %s to %s (%zu bytes, sha256 %s)\n", name.c_str(), out->c_str(),
+              file->body.size(), sum->c_str());
+  return 0;
+}
+
+int restore(const target& t, std::vector<std::string> args) {
+  auto in = flag(args, "--file");
+  if (args.size() != 1 || !in) return usage(2);
+  std::ifstream f(*in, std::ios::binary);
+  if (!f) {
+    std::fprintf(stderr, "shoalctl: cannot read %s\n", in->c_str());
+    return 1;
+  }
+  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::random_device rd;
+  std::string boundary = "shoalctl" + std::to_string(rd());
+  std::string body =
+      "--" + boundary +
+      "\r\nContent-Disposition: form-data; name=\"snapshot\"; filename=\"backup.snapshot\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n" +
+      data + "\r\n--" + boundary + "--\r\n";
+  std::string error;
+  auto r = call(t, "POST", "/collections/" + args[0] + "/snapshots/upload?wait=true", body, error,
+                "multipart/form-data; boundary=" + boundary);
+  if (!r) return unreachable(t, error);
+  if (r->status != 200) return server_error(t, *r);
+  std::printf("restored %s from %s\n", args[0].c_str(), in->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  options o;
+  target t;
   std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> rest;
+  std::string filter;
   for (size_t i = 0; i < args.size(); ++i) {
     auto& a = args[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -110,72 +227,44 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "shoalctl: --addr expects HOST:PORT\n");
         return 2;
       }
-      o.host = v->substr(0, colon);
-      o.port = v->substr(colon + 1);
+      t.host = v->substr(0, colon);
+      t.port = v->substr(colon + 1);
     } else if (a == "--timeout") {
       auto v = value();
-      auto t = v ? parse_timeout(*v) : std::nullopt;
-      if (!t) {
+      auto parsed = v ? parse_timeout(*v) : std::nullopt;
+      if (!parsed) {
         std::fprintf(stderr, "shoalctl: --timeout expects a duration such as 500ms or 5s\n");
         return 2;
       }
-      o.timeout = *t;
+      t.timeout = *parsed;
     } else if (a == "--filter") {
       auto v = value();
       if (!v) {
         std::fprintf(stderr, "shoalctl: --filter expects a prefix\n");
         return 2;
       }
-      o.filter = *v;
-    } else if (o.command.empty() && !a.starts_with("-")) {
-      o.command = a;
+      filter = *v;
     } else {
-      std::fprintf(stderr, "shoalctl: unexpected argument '%s'\n", a.c_str());
-      return usage(2);
+      rest.push_back(a);
     }
   }
-  if (o.command.empty()) return usage(2);
-
-  std::string error;
-  auto addr = o.host + ":" + o.port;
-  if (o.command == "health") {
-    auto live = get(o, "/livez", error);
-    if (!live) {
-      std::fprintf(stderr, "shoalctl: cannot reach shoald at %s: %s\n", addr.c_str(), error.c_str());
-      return kUnreachable;
-    }
-    auto ready = get(o, "/readyz", error);
-    bool is_ready = ready && ready->status == 200;
-    std::printf("%s: live (%u), %s: %s\n", addr.c_str(), live->status,
-                is_ready ? "ready" : "not ready", ready ? ready->body.c_str() : error.c_str());
-    return is_ready ? 0 : 1;
+  if (rest.empty()) return usage(2);
+  auto command = rest.front();
+  rest.erase(rest.begin());
+  if (command == "health") return health(t);
+  if (command == "version") return print_get(t, "/", "");
+  if (command == "metrics") return print_get(t, "/metrics", filter);
+  if (command == "collections") return collections(t);
+  if (command == "backup") {
+    if (t.timeout < std::chrono::minutes(10)) t.timeout = std::chrono::minutes(10);
+    return backup(t, rest);
   }
-  if (o.command == "version" || o.command == "metrics") {
-    auto r = get(o, o.command == "version" ? "/" : "/metrics", error);
-    if (!r) {
-      std::fprintf(stderr, "shoalctl: cannot reach shoald at %s: %s\n", addr.c_str(), error.c_str());
-      return kUnreachable;
-    }
-    if (r->status != 200) {
-      std::fprintf(stderr, "shoalctl: %s answered %u: %s\n", addr.c_str(), r->status,
-                   r->body.c_str());
-      return 1;
-    }
-    if (o.filter.empty()) {
-      std::fputs(r->body.c_str(), stdout);
-      if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
-    } else {
-      size_t start = 0;
-      while (start < r->body.size()) {
-        auto end = r->body.find('\n', start);
-        if (end == std::string::npos) end = r->body.size();
-        auto line = r->body.substr(start, end - start);
-        if (line.starts_with(o.filter)) std::printf("%s\n", line.c_str());
-        start = end + 1;
-      }
-    }
-    return 0;
+  if (command == "restore") {
+    if (t.timeout < std::chrono::minutes(10)) t.timeout = std::chrono::minutes(10);
+    return restore(t, rest);
   }
-  std::fprintf(stderr, "shoalctl: unknown command '%s'\n", o.command.c_str());
+  if (command == "log-dump") return shoal::ctl::log_dump(rest);
+  if (command == "snapshot-inspect") return shoal::ctl::snapshot_inspect(rest);
+  std::fprintf(stderr, "shoalctl: unknown command '%s'\n", command.c_str());
   return usage(2);
 }
