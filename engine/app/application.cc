@@ -110,11 +110,17 @@ awaitable<void> application::start_and_serve() {
   stops_.push_back([coordinator]() -> awaitable<void> { co_return; });
 
   auto routes = std::make_shared<http::router>();
+  rest::rest_context rest_ctx{.coordinator = coordinator.get(), .limits = cfg_.rest};
+  rest::ensure_stats(rest_ctx);
   http::add_service_routes(*routes, {.not_ready_reason = [this]() -> std::optional<std::string> {
-    if (ready_.load()) return std::nullopt;
-    return std::string("starting, recovering or stopping");
-  }});
-  rest::add_rest_routes(*routes, {.coordinator = coordinator.get(), .limits = cfg_.rest});
+                                       if (ready_.load()) return std::nullopt;
+                                       return std::string("starting, recovering or stopping");
+                                     },
+                                     .extra_metrics =
+                                         [rest_ctx](const http::request_context& req) {
+                                           return rest::qdrant_metrics_text(rest_ctx, req);
+                                         }});
+  rest::add_rest_routes(*routes, rest_ctx);
 
   auto http_servers = std::make_shared<rt::sharded<http::http_server>>();
   co_await http_servers->start(std::shared_ptr<const http::router>(routes), cfg_.http);

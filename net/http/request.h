@@ -13,10 +13,13 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "net/http/padded_body.h"
+
 namespace shoal::http {
 
 namespace beast_http = boost::beast::http;
-using beast_request = beast_http::request<beast_http::string_body>;
+// The body keeps spare capacity after its content so JSON can be parsed in place (padded_body.h).
+using beast_request = beast_http::request<padded_string_body>;
 using param_list = std::vector<std::pair<std::string, std::string>>;
 
 struct request_context {

@@ -45,8 +45,10 @@ void add_service_routes(router& r, service_info info) {
     co_return plain_text(status::ok, "all shards are ready");
   });
 
-  r.add(verb::get, "/metrics", [](request_context&) -> awaitable<response> {
-    auto res = plain_text(status::ok, co_await collect_metrics_text());
+  r.add(verb::get, "/metrics", [info](request_context& req) -> awaitable<response> {
+    auto text = co_await collect_metrics_text();
+    if (info.extra_metrics) text += co_await info.extra_metrics(req);
+    auto res = plain_text(status::ok, std::move(text));
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     co_return res;
   });

@@ -14,6 +14,9 @@ namespace shoal::http {
 struct service_info {
   /// nullopt when ready; otherwise why not. Called from any core.
   std::function<std::optional<std::string>()> not_ready_reason;
+  /// More Prometheus text appended to /metrics (the REST API's Qdrant-named metrics); may be
+  /// empty. Called on the core serving the request, with that request.
+  std::function<awaitable<std::string>(const request_context&)> extra_metrics;
 };
 
 void add_service_routes(router& r, service_info info);

@@ -117,9 +117,11 @@ awaitable<void> session::read_loop() {
   while (!stopping_) {
     if (!co_await wait_for_next_request()) co_return;
 
-    beast_http::request_parser<beast_http::string_body> parser;
+    beast_http::request_parser<padded_string_body> parser;
     parser.header_limit(static_cast<uint32_t>(cfg.header_limit));
-    parser.body_limit(cfg.default_body_limit);
+    // No body limit while the header is read (Beast would refuse a large Content-Length there
+    // with a generic error); the route's own limit is set, and answered with 413, below.
+    parser.body_limit(boost::none);
     stream_.expires_after(cfg.header_timeout);
     auto [hec, hn] =
         co_await beast_http::async_read_header(stream_, buffer_, parser, use_nothrow_awaitable);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -59,6 +60,50 @@ decoded<std::vector<float>> decode_dense(element v, uint32_t dim, const std::str
   return out;
 }
 
+namespace {
+
+/// {"indices": [u32...], "values": [finite numbers...]} of equal length, indices unique.
+std::optional<input_error> check_sparse(element v, const std::string& where) {
+  auto ind = member(v, "indices");
+  auto val = member(v, "values");
+  if (!v.is_object() || !ind || !val || !ind->is_array() || !val->is_array()) {
+    return input_error::format(where +
+                               ": a sparse vector is {\"indices\": [...], \"values\": [...]}");
+  }
+  auto indices = ind->get_array().value_unsafe();
+  auto values = val->get_array().value_unsafe();
+  if (indices.size() != values.size()) {
+    return input_error::validation(
+        fmt::format("{}.values: must be the same length as indices ({} values, {} indices)", where,
+                    values.size(), indices.size()));
+  }
+  std::vector<uint32_t> seen;
+  seen.reserve(indices.size());
+  for (auto i : indices) {
+    uint64_t n;
+    if (i.get_uint64().get(n) != simdjson::SUCCESS || n > UINT32_MAX) {
+      return input_error::format(where + ".indices: expected unsigned 32-bit integers");
+    }
+    seen.push_back(static_cast<uint32_t>(n));
+  }
+  std::sort(seen.begin(), seen.end());
+  if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
+    return input_error::validation(where + ".indices: must be unique");
+  }
+  for (auto x : values) {
+    double d;
+    if (x.get_double().get(d) != simdjson::SUCCESS) {
+      return input_error::format(where + ".values: expected numbers");
+    }
+    if (!std::isfinite(static_cast<float>(d))) {
+      return input_error::wrong_input(where + ".values: not finite 32-bit floats");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 decoded<std::vector<shard::named_vector>> decode_vectors(element v,
                                                          const shard::collection_config& cfg,
                                                          const std::string& where,
@@ -88,14 +133,7 @@ decoded<std::vector<shard::named_vector>> decode_vectors(element v,
       out.push_back({name, std::move(*values)});
     } else if (std::find(cfg.sparse_vectors.begin(), cfg.sparse_vectors.end(), name) !=
                cfg.sparse_vectors.end()) {
-      auto ind = member(field.value, "indices");
-      auto val = member(field.value, "values");
-      if (!ind || !val || !ind->is_array() || !val->is_array() ||
-          ind->get_array().value_unsafe().size() != val->get_array().value_unsafe().size()) {
-        return input_error::format(join(where, name) +
-                                   ": a sparse vector is {\"indices\": [...], \"values\": [...]} "
-                                   "of equal length");
-      }
+      if (auto e = check_sparse(field.value, join(where, name))) return *e;
       if (!any_sparse) sw.begin_object();
       any_sparse = true;
       sw.key(name).raw(simdjson::minify(field.value));
@@ -119,6 +157,33 @@ decoded<std::optional<data::json_value>> decode_payload(std::optional<element> p
   auto v = data::json_value::from_dom(*p);
   if (!v) return input_error::format(where + ": " + v.error().message());
   return std::optional<data::json_value>(std::move(*v));
+}
+
+/// A point id given twice in one upsert: the last one wins (as in Qdrant), in the place of the
+/// first, so the index never sees a label twice in one batch.
+void keep_last_of_duplicates(std::vector<shard::point_write>& points) {
+  if (points.size() < 2) return;
+  std::unordered_map<data::point_id, size_t> first;
+  first.reserve(points.size());
+  std::vector<size_t> dropped;
+  for (size_t i = 0; i < points.size(); ++i) {
+    auto [it, inserted] = first.emplace(points[i].id, i);
+    if (!inserted) {
+      points[it->second] = std::move(points[i]);
+      dropped.push_back(i);
+    }
+  }
+  if (dropped.empty()) return;
+  size_t w = 0, d = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (d < dropped.size() && dropped[d] == i) {
+      ++d;
+      continue;
+    }
+    if (w != i) points[w] = std::move(points[i]);
+    ++w;
+  }
+  points.resize(w);
 }
 
 }  // namespace
@@ -162,6 +227,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
       w.payload = std::move(*payload);
       out.push_back(std::move(w));
     }
+    keep_last_of_duplicates(out);
     return out;
   }
   auto batch = member(body, "batch");
@@ -175,15 +241,33 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
   out.resize(n);
   for (size_t i = 0; i < n; ++i) out[i].id = (*ids)[i];
   if (auto vectors = member(*batch, "vectors")) {
+    // Sparse vectors of each point, as "name":{...} members, joined into one object at the end.
+    std::vector<std::string> sparse(n);
     auto per_name = [&](element list, const std::string& name) -> std::optional<input_error> {
       auto where = name.empty() ? std::string("batch.vectors") : "batch.vectors." + name;
       if (!list.is_array() || list.get_array().value_unsafe().size() != n) {
         return input_error::format(where + fmt::format(": expected an array of {} vectors", n));
       }
       auto* p = cfg.find_vector(name);
-      if (!p) return input_error::wrong_input("Not existing vector name error: " + name);
+      bool is_sparse = !p && std::find(cfg.sparse_vectors.begin(), cfg.sparse_vectors.end(),
+                                       name) != cfg.sparse_vectors.end();
+      if (!p && !is_sparse)
+        return input_error::wrong_input("Not existing vector name error: " + name);
       size_t i = 0;
       for (auto v : list.get_array().value_unsafe()) {
+        if (v.is_null()) {
+          ++i;
+          continue;
+        }
+        if (is_sparse) {
+          if (auto e = check_sparse(v, fmt::format("{}[{}]", where, i))) return e;
+          if (!sparse[i].empty()) sparse[i] += ',';
+          json_writer(sparse[i]).value(name);
+          sparse[i] += ':';
+          sparse[i] += simdjson::minify(v);
+          ++i;
+          continue;
+        }
         auto values = decode_dense(v, p->size, fmt::format("{}[{}]", where, i), p->metric);
         if (!values) return values.error();
         out[i++].vectors.push_back({name, std::move(*values)});
@@ -199,6 +283,11 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
     } else {
       return input_error::format("batch.vectors: expected an array or an object");
     }
+    for (size_t i = 0; i < n; ++i) {
+      if (!sparse[i].empty()) out[i].sparse_json = "{" + sparse[i] + "}";
+    }
+  } else if (!cfg.named_vectors && cfg.find_vector("")) {
+    return input_error::format("batch: missing field `vectors`");
   }
   if (auto payloads = member(*batch, "payloads")) {
     if (!payloads->is_array() || payloads->get_array().value_unsafe().size() != n) {
@@ -214,6 +303,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
       out[i++].payload = std::move(*payload);
     }
   }
+  keep_last_of_duplicates(out);
   return out;
 }
 
@@ -300,10 +390,13 @@ decoded<shard::vector_selector> decode_with_vector(std::optional<element> e,
     if (n.get_string().get(name) != simdjson::SUCCESS) {
       return input_error::format("with_vector: expected vector names");
     }
-    if (!cfg.find_vector(name) && std::find(cfg.sparse_vectors.begin(), cfg.sparse_vectors.end(),
-                                            name) == cfg.sparse_vectors.end()) {
+    bool sparse = std::find(cfg.sparse_vectors.begin(), cfg.sparse_vectors.end(), name) !=
+                  cfg.sparse_vectors.end();
+    if (!cfg.find_vector(name) && !sparse) {
       return input_error::wrong_input("Not existing vector name error: " + std::string(name));
     }
+    // Shards return sparse vectors only with every vector; write_point keeps the names asked.
+    if (sparse) sel.all = true;
     sel.names.emplace_back(name);
   }
   return sel;

@@ -1,11 +1,14 @@
 #include "net/rest/encode.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "engine/data/json_value.h"
 
 namespace shoal::rest {
 
 void write_point(json_writer& w, const shard::point_view& p, const shard::collection_config& cfg,
-                 bool scored) {
+                 bool scored, const shard::vector_selector* selected) {
   w.begin_object().key("id");
   p.id.write_json(w);
   if (scored) w.field("version", p.version).field("score", p.score);
@@ -14,26 +17,42 @@ void write_point(json_writer& w, const shard::point_view& p, const shard::collec
     p.payload.write(w);
   }
   if (p.with_vectors) {
+    auto wanted = [&](std::string_view name) {
+      if (!selected || selected->names.empty()) return true;
+      return std::find(selected->names.begin(), selected->names.end(), name) !=
+             selected->names.end();
+    };
+    std::optional<data::json_value> sparse;
+    if (!p.sparse_json.empty()) {
+      if (auto parsed = data::json_value::parse(p.sparse_json); parsed && parsed->is_object()) {
+        sparse = std::move(*parsed);
+        auto& members = sparse->as_object();
+        std::erase_if(members, [&](auto& m) { return !wanted(m.first); });
+        if (members.empty()) sparse.reset();
+      }
+    }
+    size_t dense = 0;
+    for (auto& v : p.vectors) dense += wanted(v.name);
     w.key("vector");
-    bool plain = !cfg.named_vectors && cfg.vectors.size() == 1 && cfg.vectors[0].first.empty() &&
-                 cfg.sparse_vectors.empty();
-    if (plain && p.vectors.size() == 1) {
+    // The only vector being the unnamed dense one: a plain array (REST_API.md §1.4).
+    bool plain = !cfg.named_vectors && !sparse && dense == 1 && p.vectors.size() == 1 &&
+                 p.vectors[0].name.empty();
+    if (plain) {
       w.begin_array();
       for (float f : p.vectors[0].values) w.value(f);
       w.end_array();
     } else {
       w.begin_object();
       for (auto& v : p.vectors) {
+        if (!wanted(v.name)) continue;
         w.key(v.name).begin_array();
         for (float f : v.values) w.value(f);
         w.end_array();
       }
-      if (!p.sparse_json.empty()) {
-        if (auto sparse = data::json_value::parse(p.sparse_json); sparse && sparse->is_object()) {
-          for (auto& [name, value] : sparse->as_object()) {
-            w.key(name);
-            value.write(w);
-          }
+      if (sparse) {
+        for (auto& [name, value] : sparse->as_object()) {
+          w.key(name);
+          value.write(w);
         }
       }
       w.end_object();
@@ -42,16 +61,8 @@ void write_point(json_writer& w, const shard::point_view& p, const shard::collec
   w.end_object();
 }
 
-void write_collection_info(json_writer& w, const shard::collection_config& cfg,
-                           const shard::collection_stats& stats, bool failed) {
-  w.begin_object()
-      .field("status", failed ? "red" : "green")
-      .field("optimizer_status", "ok")
-      .field("segments_count", stats.shards)
-      .field("points_count", stats.points)
-      .field("indexed_vectors_count", stats.indexed_vectors)
-      .field("vectors_count", stats.indexed_vectors);
-  w.key("config").begin_object();
+void write_collection_config(json_writer& w, const shard::collection_config& cfg) {
+  w.begin_object();
   w.key("params").begin_object().key("vectors");
   cfg.write_vectors_info(w);
   w.field("shard_number", cfg.shard_number)
@@ -83,6 +94,19 @@ void write_collection_info(json_writer& w, const shard::collection_config& cfg,
   w.end_object();
   w.key("quantization_config").null();
   w.end_object();
+}
+
+void write_collection_info(json_writer& w, const shard::collection_config& cfg,
+                           const shard::collection_stats& stats, bool failed) {
+  w.begin_object()
+      .field("status", failed ? "red" : "green")
+      .field("optimizer_status", "ok")
+      .field("segments_count", stats.shards)
+      .field("points_count", stats.points)
+      .field("indexed_vectors_count", stats.indexed_vectors)
+      .field("vectors_count", stats.indexed_vectors);
+  w.key("config");
+  write_collection_config(w, cfg);
   w.key("payload_schema").begin_object();
   for (auto& [field, def] : cfg.payload_indexes) {
     w.key(field).begin_object().field("data_type", data::to_string(def.type));

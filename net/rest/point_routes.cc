@@ -50,6 +50,122 @@ decoded<selection> decode_selection(element body, const rest_limits& limits) {
   return input_error::format("expected `points` (a list of ids) or `filter`");
 }
 
+/// The body of a payload change (set, overwrite, delete keys, clear) and the points it selects.
+struct payload_change {
+  shard::payload_mutation m;
+  std::shared_ptr<const data::filter> filter;
+};
+
+decoded<payload_change> decode_payload_change(element body, shard::mutation_type type,
+                                              const rest_limits& limits) {
+  if (!body.is_object()) return input_error::format("expected an object");
+  payload_change out;
+  auto& m = out.m;
+  m.type = type;
+  if (type == shard::mutation_type::set_payload ||
+      type == shard::mutation_type::overwrite_payload) {
+    auto p = member(body, "payload");
+    if (!p || !p->is_object()) return input_error::format("payload: expected a JSON object");
+    auto v = data::json_value::from_dom(*p);
+    if (!v) return input_error::format("payload: " + v.error().message());
+    m.payload = std::move(*v);
+    if (auto k = member(body, "key")) {
+      std::string_view ks;
+      if (k->get_string().get(ks) != simdjson::SUCCESS) {
+        return input_error::format("key: expected a string");
+      }
+      if (!data::key_path::parse(ks)) {
+        return input_error::validation(fmt::format("key: invalid key path \"{}\"", ks));
+      }
+      m.key = std::string(ks);
+    }
+  } else if (type == shard::mutation_type::delete_payload_keys) {
+    auto keys = member(body, "keys");
+    if (!keys || !keys->is_array())
+      return input_error::format("keys: expected a list of key paths");
+    for (auto k : keys->get_array().value_unsafe()) {
+      std::string_view ks;
+      if (k.get_string().get(ks) != simdjson::SUCCESS) {
+        return input_error::format("keys: expected strings");
+      }
+      if (!data::key_path::parse(ks)) {
+        return input_error::validation(fmt::format("keys: invalid key path \"{}\"", ks));
+      }
+      m.keys.emplace_back(ks);
+    }
+  }
+  auto sel = decode_selection(body, limits);
+  if (!sel) return sel.error();
+  m.ids = std::move(sel->ids);
+  out.filter = std::move(sel->filter);
+  return out;
+}
+
+/// One operation of POST /points/batch (REST_API.md §9).
+struct batch_op {
+  enum class kind { upsert, remove, payload } k = kind::upsert;
+  std::vector<shard::point_write> points;  // upsert
+  selection sel;                           // remove
+  payload_change change;                   // payload
+};
+
+decoded<std::vector<batch_op>> decode_operations(element body, const shard::collection_config& cfg,
+                                                 const rest_limits& limits) {
+  auto ops = member(body, "operations");
+  if (!ops || !ops->is_array()) return input_error::format("operations: expected an array");
+  auto arr = ops->get_array().value_unsafe();
+  if (arr.size() > limits.max_batch_searches) {
+    return input_error::validation(fmt::format("operations: {} operations, the limit is {}",
+                                               arr.size(), limits.max_batch_searches));
+  }
+  std::vector<batch_op> out;
+  out.reserve(arr.size());
+  size_t i = 0;
+  for (auto item : arr) {
+    auto where = fmt::format("operations[{}]", i++);
+    auto obj = item.get_object();
+    if (obj.error() || obj.value_unsafe().size() != 1) {
+      return input_error::format(where + ": expected an object with one operation");
+    }
+    auto [key, value] = *obj.value_unsafe().begin();
+    auto prefixed = [&](input_error e) {
+      e.message = fmt::format("{}.{}.{}", where, key, e.message);
+      return e;
+    };
+    batch_op op;
+    if (key == "upsert") {
+      auto points = decode_upsert(value, cfg, limits);
+      if (!points) return prefixed(points.error());
+      op.points = std::move(*points);
+    } else if (key == "delete") {
+      op.k = batch_op::kind::remove;
+      auto sel = decode_selection(value, limits);
+      if (!sel) return prefixed(sel.error());
+      op.sel = std::move(*sel);
+    } else if (key == "set_payload" || key == "overwrite_payload" || key == "delete_payload" ||
+               key == "clear_payload") {
+      op.k = batch_op::kind::payload;
+      auto type = key == "set_payload"         ? shard::mutation_type::set_payload
+                  : key == "overwrite_payload" ? shard::mutation_type::overwrite_payload
+                  : key == "delete_payload"    ? shard::mutation_type::delete_payload_keys
+                                               : shard::mutation_type::clear_payload;
+      auto change = decode_payload_change(value, type, limits);
+      if (!change) return prefixed(change.error());
+      op.change = std::move(*change);
+    } else if (key == "update_vectors" || key == "delete_vectors") {
+      return input_error::wrong_input(
+          fmt::format("{}: `{}` is not supported; upsert the whole point instead", where, key));
+    } else {
+      return input_error::format(fmt::format(
+          "{}: unknown variant `{}`, expected one of `upsert`, `delete`, `set_payload`, "
+          "`overwrite_payload`, `delete_payload`, `clear_payload`",
+          where, key));
+    }
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_point_routes(http::router& r, rest_context ctx) {
@@ -110,7 +226,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           std::string out;
           json_writer w(out);
           w.begin_array();
-          for (auto& p : *found) write_point(w, p, **cfg, false);
+          for (auto& p : *found) write_point(w, p, **cfg, false, &vs);
           w.end_array();
           co_return ok(out, req.elapsed_seconds());
         });
@@ -178,51 +294,15 @@ void add_point_routes(http::router& r, rest_context ctx) {
       if (!params) co_return input_error_response(params.error(), t);
       auto cfg = coord->config(name);
       if (!cfg) co_return error_response(cfg.error(), name, t);
-      shard::payload_mutation m;
-      m.type = type;
-      selection sel;
+      payload_change change;
       {
         auto body = parse_body(req);
         if (!body) co_return input_error_response(body.error(), t);
-        auto s = decode_selection(*body, limits);
-        if (!s) co_return input_error_response(s.error(), t);
-        sel = std::move(*s);
-        if (type == shard::mutation_type::set_payload ||
-            type == shard::mutation_type::overwrite_payload) {
-          auto p = member(*body, "payload");
-          if (!p || !p->is_object()) {
-            co_return input_error_response(input_error::format("payload: expected a JSON object"),
-                                           t);
-          }
-          auto v = data::json_value::from_dom(*p);
-          if (!v)
-            co_return input_error_response(input_error::format("payload: " + v.error().message()),
-                                           t);
-          m.payload = std::move(*v);
-          if (auto k = member(*body, "key")) {
-            std::string_view ks;
-            if (k->get_string().get(ks) != simdjson::SUCCESS || !data::key_path::parse(ks)) {
-              co_return input_error_response(input_error::format("key: expected a key path"), t);
-            }
-            m.key = std::string(ks);
-          }
-        } else if (type == shard::mutation_type::delete_payload_keys) {
-          auto keys = member(*body, "keys");
-          if (!keys || !keys->is_array()) {
-            co_return input_error_response(
-                input_error::format("keys: expected a list of key paths"), t);
-          }
-          for (auto k : keys->get_array().value_unsafe()) {
-            std::string_view ks;
-            if (k.get_string().get(ks) != simdjson::SUCCESS || !data::key_path::parse(ks)) {
-              co_return input_error_response(input_error::format("keys: expected key paths"), t);
-            }
-            m.keys.emplace_back(ks);
-          }
-        }
+        auto c = decode_payload_change(*body, type, limits);
+        if (!c) co_return input_error_response(c.error(), t);
+        change = std::move(*c);
       }
-      m.ids = std::move(sel.ids);
-      auto done = co_await coord->change_payload(name, std::move(m), sel.filter,
+      auto done = co_await coord->change_payload(name, std::move(change.m), change.filter,
                                                  options_for(*params, **cfg));
       if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
       co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
@@ -237,6 +317,58 @@ void add_point_routes(http::router& r, rest_context ctx) {
   r.add(verb::post, "/collections/{name}/points/payload/clear",
         payload_route(shard::mutation_type::clear_payload));
 
+  r.add(verb::post, "/collections/{name}/points/batch",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          auto params = read_write_params(req);
+          if (!params) co_return input_error_response(params.error(), t);
+          auto cfg = coord->config(name);
+          if (!cfg) co_return error_response(cfg.error(), name, t);
+          std::vector<batch_op> ops;
+          {
+            auto body = parse_body(req);
+            if (!body) co_return input_error_response(body.error(), t);
+            auto decoded_ops = decode_operations(*body, **cfg, limits);
+            if (!decoded_ops) co_return input_error_response(decoded_ops.error(), t);
+            ops = std::move(*decoded_ops);
+          }
+          // Every operation was validated above; they run in order, each after the previous
+          // one is applied. An engine failure stops the batch (what ran before it stays).
+          auto o = options_for(*params, **cfg);
+          std::vector<uint64_t> ids;
+          ids.reserve(ops.size());
+          for (auto& op : ops) {
+            result<shard::write_summary> done = shard::write_summary{};
+            switch (op.k) {
+              case batch_op::kind::upsert:
+                done = co_await coord->upsert(name, std::move(op.points), o);
+                break;
+              case batch_op::kind::remove:
+                done = op.sel.filter
+                           ? co_await coord->delete_matching(name, op.sel.filter, o)
+                           : co_await coord->delete_points(name, std::move(op.sel.ids), o);
+                break;
+              case batch_op::kind::payload:
+                done = co_await coord->change_payload(name, std::move(op.change.m),
+                                                      op.change.filter, o);
+                break;
+            }
+            if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
+            ids.push_back(done->operation_id);
+          }
+          std::string out;
+          json_writer w(out);
+          w.begin_array();
+          for (auto id : ids) {
+            w.begin_object().field("operation_id", id);
+            w.field("status", params->wait ? "completed" : "acknowledged").end_object();
+          }
+          w.end_array();
+          co_return ok(out, req.elapsed_seconds());
+        },
+        {.body_limit = limits.points_body_limit});
+
   r.add(verb::post, "/collections/{name}/points/scroll",
         [coord, limits](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
@@ -245,6 +377,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           auto cfg = coord->config(name);
           if (!cfg) co_return error_response(cfg.error(), name, t);
           shard::scroll_query q;
+          shard::vector_selector selected;
           {
             auto body = parse_body(req);
             if (!body) co_return input_error_response(body.error(), t);
@@ -270,13 +403,14 @@ void add_point_routes(http::router& r, rest_context ctx) {
             auto v = decode_with_vector_field(*body, **cfg);
             if (!v) co_return input_error_response(v.error(), t);
             q.with_vector = std::move(*v);
+            selected = q.with_vector;
           }
           auto page = co_await coord->scroll(name, std::move(q));
           if (!page) co_return error_response(page.error(), name, req.elapsed_seconds());
           std::string out;
           json_writer w(out);
           w.begin_object().key("points").begin_array();
-          for (auto& p : page->points) write_point(w, p, **cfg, false);
+          for (auto& p : page->points) write_point(w, p, **cfg, false, &selected);
           w.end_array().key("next_page_offset");
           if (page->next) {
             page->next->write_json(w);

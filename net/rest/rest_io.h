@@ -1,11 +1,12 @@
 #pragma once
 // Shared pieces of the REST handlers: parsing a JSON body with this core's simdjson parser,
 // query parameters, and turning errors into Qdrant's error envelope and status codes
-// (REST_API.md §1.2).
+// (REST_API.md §1.2). Every mapping from an error to an HTTP status lives in rest_io.cc.
 
 #include <optional>
 #include <string>
 
+#include <boost/system/result.hpp>
 #include <simdjson.h>
 
 #include "engine/data/input_error.h"
@@ -15,12 +16,40 @@
 
 namespace shoal::rest {
 
-/// The body as a JSON document. An empty body is an empty object. The element is valid until the
-/// next parse on this core: decode it into owned values before any co_await (PRACTICES P13).
+/// The body as a JSON document, parsed in place (the session keeps SIMDJSON_PADDING spare bytes
+/// after every body: net/http/padded_body.h) by this core's parser. An empty body is an empty
+/// object. The element is valid until the next parse on this core: decode it into owned values
+/// before any co_await (PRACTICES P13).
 data::decoded<simdjson::dom::element> parse_body(const http::request_context& ctx);
 
+/// Gives back the memory of this core's parser when a large body made it grow past
+/// `keep_bytes` of input capacity. Call only when no element of it is alive (the route wrapper
+/// calls it after every handler).
+void release_parser_memory(size_t keep_bytes);
+/// Bytes of input the parser of this core can take without growing (tests, metrics).
+size_t parser_capacity();
+
+/// Where a complaint comes from; Qdrant names it in the message ("... in query parameters").
+enum class error_source { body, query, path };
+
+/// A decoder's complaint about a request, with where it was found.
+struct request_error {
+  data::input_error error;
+  error_source source = error_source::body;
+};
+
+template <typename T>
+using checked = boost::system::result<T, request_error>;
+
+[[noreturn]] inline void throw_exception_from_error(const request_error& e,
+                                                    const boost::source_location& loc) {
+  data::throw_exception_from_error(e.error, loc);
+}
+
 /// 400 / 422 / 404 from a decoder's complaint.
-http::response input_error_response(const data::input_error& e, double seconds);
+http::response input_error_response(const data::input_error& e, double seconds,
+                                    error_source source = error_source::body);
+http::response input_error_response(const request_error& e, double seconds);
 /// The status and message for an engine error (collection missing, disk full, ...).
 http::response error_response(const error_code& ec, std::string_view collection, double seconds);
 
@@ -29,9 +58,9 @@ struct write_params {
   bool wait = true;
   std::optional<shard::durability> durability;
 };
-data::decoded<write_params> read_write_params(const http::request_context& ctx);
-/// Validates ?timeout on read routes (>= 1 when given).
-std::optional<data::input_error> check_timeout(const http::request_context& ctx);
+checked<write_params> read_write_params(const http::request_context& ctx);
+/// Validates ?timeout on read routes (>= 1 when given) and ?consistency.
+std::optional<request_error> check_timeout(const http::request_context& ctx);
 
 /// {"result": {"operation_id": n, "status": "completed" | "acknowledged"}, ...}
 http::response update_result(uint64_t operation_id, bool waited, double seconds);

@@ -32,11 +32,8 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
   parsed_search s;
   auto at = [&](const char* f) { return where.empty() ? std::string(f) : where + "." + f; };
   if (!body.is_object()) return input_error::format(where + ": expected an object");
-  for (auto unsupported : {"prefetch", "lookup_from", "group_by"}) {
-    if (member(body, unsupported)) {
-      return input_error::wrong_input(fmt::format("{} is not supported", at(unsupported)));
-    }
-  }
+  // Malformed and out-of-range fields first (400 / 422), then what needs the collection's
+  // schema: vector names and dimensions (400 "Wrong input"), as Qdrant orders its checks.
   std::optional<element> vec;
   if (legacy) {
     auto v = member(body, "vector");
@@ -49,7 +46,7 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
       }
       s.q.vector_name = std::string(ns);
       vec = member(*v, "vector");
-      if (!vec) return input_error::format(at("vector.vector") + ": missing");
+      if (!vec) return input_error::format(at("vector.vector") + ": missing field `vector`");
     } else {
       vec = v;
     }
@@ -81,6 +78,9 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
       }
       if (nearest->is_array()) {
         vec = nearest;
+      } else if (nearest->is_object()) {
+        return input_error::wrong_input(at("query.nearest") +
+                                        ": sparse and multi-vector queries are not supported");
       } else {
         auto id = data::decode_point_id(*nearest, at("query.nearest"));
         if (!id) return id.error();
@@ -94,27 +94,15 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
       s.id = *id;
     }
   }
-  auto* params = cfg.find_vector(s.q.vector_name);
-  if (!params)
-    return input_error::wrong_input("Not existing vector name error: " + s.q.vector_name);
-  if (vec) {
-    auto values =
-        decode_dense(*vec, params->size, legacy ? at("vector") : at("query"), params->metric);
-    if (!values) return values.error();
-    s.q.vector = std::move(*values);
-  }
   auto limit = decode_count(body, "limit", 10, 1, limits.max_limit, where);
   if (!limit) return limit.error();
   s.q.limit = *limit;
   auto offset = decode_count(body, "offset", 0, 0, limits.max_limit, where);
   if (!offset) return offset.error();
   s.offset = *offset;
-  auto f = decode_filter_field(body, where);
-  if (!f) return f.error();
-  s.q.filter = std::move(*f);
   if (auto p = member(body, "params")) {
     if (!p->is_object()) return input_error::format(at("params") + ": expected an object");
-    auto ef = decode_count(*p, "hnsw_ef", 0, 1, 1'000'000, at("params"));
+    auto ef = decode_count(*p, "hnsw_ef", 0, 1, limits.max_ef, at("params"));
     if (!ef) return ef.error();
     s.q.ef = *ef;
     if (auto exact = member(*p, "exact")) {
@@ -133,12 +121,31 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
     }
     s.q.score_threshold = static_cast<float>(d);
   }
+  auto f = decode_filter_field(body, where);
+  if (!f) return f.error();
+  s.q.filter = std::move(*f);
   auto wp = decode_with_payload(member(body, "with_payload"), shard::payload_selector::none());
   if (!wp) return wp.error();
   s.q.with_payload = std::move(*wp);
+  for (auto unsupported : {"prefetch", "lookup_from", "group_by", "order_by"}) {
+    if (member(body, unsupported)) {
+      return input_error::wrong_input(fmt::format("{} is not supported", at(unsupported)));
+    }
+  }
   auto wv = decode_with_vector_field(body, cfg);
   if (!wv) return wv.error();
   s.q.with_vector = std::move(*wv);
+  if (s.k != parsed_search::kind::none) {
+    auto* params = cfg.find_vector(s.q.vector_name);
+    if (!params)
+      return input_error::wrong_input("Not existing vector name error: " + s.q.vector_name);
+    if (vec) {
+      auto values =
+          decode_dense(*vec, params->size, legacy ? at("vector") : at("query"), params->metric);
+      if (!values) return values.error();
+      s.q.vector = std::move(*values);
+    }
+  }
   return s;
 }
 
@@ -228,13 +235,14 @@ void add_search_routes(http::router& r, rest_context ctx) {
         if (!parsed) co_return input_error_response(parsed.error(), t);
         s = std::move(*parsed);
       }
+      auto selected = s.q.with_vector;
       auto points = co_await run_search(*coord, name, std::move(s), t);
       if (auto* err = std::get_if<response>(&points)) co_return std::move(*err);
       std::string out;
       json_writer w(out);
       if (!legacy) w.begin_object().key("points");
       w.begin_array();
-      for (auto& p : std::get<0>(points)) write_point(w, p, **cfg, true);
+      for (auto& p : std::get<0>(points)) write_point(w, p, **cfg, true, &selected);
       w.end_array();
       if (!legacy) w.end_object();
       co_return ok(out, req.elapsed_seconds());
@@ -255,6 +263,9 @@ void add_search_routes(http::router& r, rest_context ctx) {
         if (!parsed) co_return input_error_response(parsed.error(), t);
         searches = std::move(*parsed);
       }
+      std::vector<shard::vector_selector> selected;
+      selected.reserve(searches.size());
+      for (auto& s : searches) selected.push_back(s.q.with_vector);
       std::vector<std::variant<std::vector<shard::point_view>, response>> results(searches.size());
       co_await rt::parallel_for(searches.size(), [&](size_t i) -> awaitable<void> {
         results[i] = co_await run_search(*coord, name, std::move(searches[i]), t);
@@ -262,11 +273,12 @@ void add_search_routes(http::router& r, rest_context ctx) {
       std::string out;
       json_writer w(out);
       w.begin_array();
-      for (auto& res : results) {
+      for (size_t i = 0; i < results.size(); ++i) {
+        auto& res = results[i];
         if (auto* err = std::get_if<response>(&res)) co_return std::move(*err);
         if (!legacy) w.begin_object().key("points");
         w.begin_array();
-        for (auto& p : std::get<0>(res)) write_point(w, p, **cfg, true);
+        for (auto& p : std::get<0>(res)) write_point(w, p, **cfg, true, &selected[i]);
         w.end_array();
         if (!legacy) w.end_object();
       }
