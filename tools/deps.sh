@@ -2,6 +2,8 @@
 # Installs what Shoal needs from Debian's apt, and only what is missing, so a second run is fast.
 #   tools/deps.sh build   compilers, libraries and test frameworks (make build, make test)
 #   tools/deps.sh bench   plus the reference libraries the benchmarks compare against (make bench)
+# `build` also installs the pinned npm clients of the REST compatibility test (tests/clients) into
+# tests/clients/node_modules (git-ignored), again only when package-lock.json changed.
 set -euo pipefail
 want=build
 [ $# -gt 0 ] && want=$1
@@ -23,11 +25,27 @@ for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js and npm run the client compatibility test; any install that provides both will do (a
+# NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 
-echo "deps: installing ${missing[*]}"
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q >/dev/null
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  SUDO=
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q >/dev/null
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The npm clients, exactly as package-lock.json pins them; skipped when already installed.
+clients="$(cd "$(dirname "$0")/.." && pwd)/tests/clients"
+if [ -f "$clients/package-lock.json" ]; then
+  stamp="$clients/node_modules/.shoal-lock.sha256"
+  lock_sum=$(sha256sum "$clients/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
+    echo "deps: installing the npm clients of tests/clients"
+    (cd "$clients" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+    echo "$lock_sum" >"$stamp"
+  fi
+fi
