@@ -12,7 +12,7 @@ build_pkgs=(
   g++ clang-16 lld-16 libclang-rt-16-dev cmake ninja-build ccache pkg-config make git python3
   libboost1.81-dev libboost-program-options1.81-dev
   libsimdjson-dev liblz4-dev libssl-dev libspdlog-dev libfmt-dev
-  libopenblas-serial-dev
+  libopenblas-serial-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 bench_pkgs=(libhnswlib-dev python3-numpy python3-faiss wrk)

@@ -25,12 +25,16 @@ uint32_t point_store::find_or_insert(const data::point_id& id, bool& inserted) {
   return slot;
 }
 
-void point_store::insert_at(uint32_t slot, point_record record) {
+bool point_store::insert_at(uint32_t slot, point_record record) {
+  // Snapshots list points in id order, so the hint makes each insert O(1).
+  size_t before = ids_.size();
+  ids_.emplace_hint(ids_.end(), record.id, slot);
+  if (ids_.size() == before) return false;
   if (records_.size() <= slot) records_.resize(slot + 1);
   record.live = true;
-  ids_.emplace(record.id, slot);
   if (record.payload) payload_bytes_ += record.payload->heap_bytes() + sizeof(data::json_value);
   records_[slot] = std::move(record);
+  return true;
 }
 
 void point_store::finish_loading() {
@@ -51,9 +55,9 @@ void point_store::erase(uint32_t slot) {
 }
 
 size_t point_store::memory_usage() const {
-  // A std::map node: three pointers, a colour word, the key and the value.
-  size_t node = 4 * sizeof(void*) + sizeof(data::point_id) + sizeof(uint32_t);
-  return ids_.size() * node + records_.capacity() * sizeof(point_record) +
+  // B-tree leaves hold many entries; count the entry and a quarter for the nodes' slack.
+  size_t entry = sizeof(std::pair<data::point_id, uint32_t>);
+  return ids_.size() * (entry + entry / 4) + records_.capacity() * sizeof(point_record) +
          free_.capacity() * sizeof(uint32_t) + payload_bytes_;
 }
 

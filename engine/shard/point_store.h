@@ -2,9 +2,12 @@
 // The points of one shard: id -> slot (ordered, for scroll), and per slot the point's id,
 // version, payload and which vectors it has. A slot is also the point's label in every vector
 // index of the shard; freed slots are reused. Lives on the shard's core.
+//
+// The id map is Abseil's B-tree: ordered like std::map but about 35 bytes per point instead of
+// about 80 (a red-black node per point), which matters at a billion points' scale of memory.
 
+#include <absl/container/btree_map.h>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,8 +36,8 @@ class point_store {
   }
   /// The slot of `id`, created (empty record) if absent.
   uint32_t find_or_insert(const data::point_id& id, bool& inserted);
-  /// Puts a point at a given slot (snapshot loading).
-  void insert_at(uint32_t slot, point_record record);
+  /// Puts a point at a given slot (snapshot loading); false if its id is already present.
+  bool insert_at(uint32_t slot, point_record record);
   void erase(uint32_t slot);
 
   point_record& at(uint32_t slot) { return records_[slot]; }
@@ -55,7 +58,7 @@ class point_store {
   size_t& payload_bytes() { return payload_bytes_; }
 
  private:
-  std::map<data::point_id, uint32_t> ids_;
+  absl::btree_map<data::point_id, uint32_t> ids_;
   std::vector<point_record> records_;
   std::vector<uint32_t> free_;
   size_t payload_bytes_ = 0;

@@ -104,6 +104,16 @@ class section_reader final : public index::byte_source {
   result<void> read(void* data, size_t size) override {
     if (size > left_) return index::errc::truncated_file;
     auto* out = static_cast<std::byte*>(data);
+    if (pos_ == buffer_.size() && size >= kBuffer) {
+      // A large read (an index's vectors): straight into the destination, no staging copy.
+      auto n = fileio::pread_full(f_, std::span(out, size), static_cast<off_t>(offset_));
+      if (!n) return n.error();
+      if (*n < size) return index::errc::truncated_file;
+      crc_ = crc32c(crc_, out, size);
+      offset_ += size;
+      left_ -= size;
+      return {};
+    }
     while (size > 0) {
       if (pos_ == buffer_.size()) {
         buffer_.resize(static_cast<size_t>(std::min<uint64_t>(kBuffer, left_total())));
@@ -395,12 +405,12 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
           rec.payload = std::make_unique<data::json_value>(std::move(*v));
         }
         if (!sparse.empty()) rec.sparse_json = std::make_unique<std::string>(std::move(sparse));
-        if (s.store_.live(slot) || s.store_.find(rec.id)) {
+        auto id_text = rec.id;
+        if (s.store_.live(slot) || !s.store_.insert_at(slot, std::move(rec))) {
           problem = fmt::format("points section: slot {} or point {} appears twice", slot,
-                                rec.id.to_string());
+                                id_text.to_string());
           return fail(errc::corrupt_snapshot);
         }
-        s.store_.insert_at(slot, std::move(rec));
       }
     } else if (sh->tag == kTagIndex) {
       std::string name;

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "index/errc.h"
-#include "index/io/crc32c.h"
+#include "engine/common/crc32c.h"
 
 namespace shoal::index::io {
 

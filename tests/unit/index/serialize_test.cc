@@ -9,7 +9,7 @@
 #include "index/flat/flat_index.h"
 #include "index/hnsw/hnsw_index.h"
 #include "index/hnsw/hnsw_invariants.h"
-#include "index/io/crc32c.h"
+#include "engine/common/crc32c.h"
 #include "tests/support/tmpdir.h"
 #include "tests/unit/index/index_test_util.h"
 
