@@ -186,12 +186,31 @@ std::vector<setting> settings() {
       {"rest.max-points-per-request", "100000", "points or ids in one request",
        count_setting<size_t>(&rest::rest_limits::max_points_per_request, &server_config::rest, 1,
                              100'000'000)},
-      {"rest.max-batch-searches", "1000", "searches in one batch request",
+      {"rest.max-batch-searches", "1000", "searches (or operations) in one batch request",
        count_setting<size_t>(&rest::rest_limits::max_batch_searches, &server_config::rest, 1,
                              1'000'000)},
       {"rest.max-limit", "100000",
        "largest limit and offset of a search or scroll (larger is capped)",
        count_setting<size_t>(&rest::rest_limits::max_limit, &server_config::rest, 1, 100'000'000)},
+      {"rest.max-ef", "100000", "largest params.hnsw_ef of a search (larger is capped)",
+       count_setting<size_t>(&rest::rest_limits::max_ef, &server_config::rest, 1, 100'000'000)},
+      {"rest.upsert-body-limit", "32MiB",
+       "largest body of the upsert and batch-update endpoints (parsing takes about 14 times "
+       "the body in memory); at most http.max-body-limit",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 1024) return "expected a size of at least 1KiB, such as 32MiB";
+         c.rest.points_body_limit = *n;
+         return std::nullopt;
+       }},
+      {"rest.json-parser-keep", "4MiB",
+       "a core's JSON parser gives its memory back after a body larger than this",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n) return "expected a size such as 4MiB";
+         c.rest.parser_keep_bytes = *n;
+         return std::nullopt;
+       }},
       {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
        count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
                              1 << 20)},
@@ -381,7 +400,11 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
   }
   cfg.effective_settings = std::move(effective);
   cfg.storage.data_dir = cfg.data_dir;
-  cfg.rest.points_body_limit = cfg.http.max_body_limit;
+  if (cfg.rest.points_body_limit > cfg.http.max_body_limit) {
+    return {2, fmt::format(
+                   "shoald: rest.upsert-body-limit ({}) must not exceed http.max-body-limit ({})\n",
+                   cfg.rest.points_body_limit, cfg.http.max_body_limit)};
+  }
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,
             fmt::format("shoald: http.body-limit ({}) must not exceed http.max-body-limit ({})\n",

@@ -15,8 +15,8 @@ struct rest_limits {
   size_t max_batch_searches = 1'000;        // searches (or operations) in one batch request
   size_t max_limit = 100'000;               // limit and offset of searches and scrolls
   size_t max_ef = 100'000;                  // params.hnsw_ef (larger is capped)
-  size_t points_body_limit = 256u << 20;    // body limit of the upsert routes
-  size_t parser_keep_bytes = 16u << 20;     // a core's JSON parser shrinks back after larger bodies
+  size_t points_body_limit = 32u << 20;     // body limit of the upsert and batch routes
+  size_t parser_keep_bytes = 4u << 20;      // the core parser shrinks back after larger bodies
 };
 
 struct rest_context {

@@ -287,9 +287,12 @@ void add_search_routes(http::router& r, rest_context ctx) {
     };
   };
   r.add(verb::post, "/collections/{name}/points/search", single(true));
-  r.add(verb::post, "/collections/{name}/points/search/batch", batch(true));
+  // Batches carry many query vectors: the bulk body limit.
+  r.add(verb::post, "/collections/{name}/points/search/batch", batch(true),
+        {.body_limit = limits.points_body_limit});
   r.add(verb::post, "/collections/{name}/points/query", single(false));
-  r.add(verb::post, "/collections/{name}/points/query/batch", batch(false));
+  r.add(verb::post, "/collections/{name}/points/query/batch", batch(false),
+        {.body_limit = limits.points_body_limit});
 }
 
 }  // namespace shoal::rest

@@ -35,8 +35,9 @@ TEST(RestClients, QdrantJsClientAndLangChainAgainstShoald) {
   auto clients = source_dir() / "tests/clients";
   auto node = find_on_path("node");
   ASSERT_FALSE(node.empty()) << "node is not installed: run `make deps` (Debian: nodejs npm)";
-  ASSERT_TRUE(std::filesystem::exists(clients / "node_modules/@qdrant/js-client-rest/package.json") &&
-              std::filesystem::exists(clients / "node_modules/@langchain/qdrant/package.json"))
+  ASSERT_TRUE(
+      std::filesystem::exists(clients / "node_modules/@qdrant/js-client-rest/package.json") &&
+      std::filesystem::exists(clients / "node_modules/@langchain/qdrant/package.json"))
       << "the npm clients are not installed in " << clients << ": run `make deps`";
 
   tmpdir dir;
@@ -45,9 +46,9 @@ TEST(RestClients, QdrantJsClientAndLangChainAgainstShoald) {
   ASSERT_TRUE(server.start()) << server.log();
 
   auto url = "http://127.0.0.1:" + std::to_string(server.port());
-  child_process script(node,
-                       {(clients / "compat.mjs").string(), "--url", url, "--data-dir", data.string()},
-                       dir / "compat.log", clients);
+  child_process script(
+      node, {(clients / "compat.mjs").string(), "--url", url, "--data-dir", data.string()},
+      dir / "compat.log", clients);
   auto code = script.wait_exit(240s);
   ASSERT_TRUE(code.has_value()) << "compat.mjs did not finish in 240 s:\n" << script.log();
   EXPECT_EQ(*code, 0) << "compat.mjs failed:\n"

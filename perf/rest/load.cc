@@ -1,0 +1,144 @@
+#include "perf/rest/load.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+namespace shoal::perf {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+struct shared_state {
+  const std::vector<std::string>* requests = nullptr;
+  clock_type::time_point start, measure_from, end;
+  double rate = 0;
+  uint64_t next = 0;
+  uint64_t answered = 0;
+  uint64_t errors = 0;
+  std::vector<double> latency_us;
+  std::exception_ptr failure;
+};
+
+asio::awaitable<void> worker(tcp::socket socket, shared_state& st) {
+  boost::beast::flat_buffer buffer;
+  asio::steady_timer timer(socket.get_executor());
+  for (;;) {
+    uint64_t i = st.next++;
+    clock_type::time_point due;
+    if (st.rate > 0) {
+      due = st.start + std::chrono::duration_cast<clock_type::duration>(
+                           std::chrono::duration<double>(double(i) / st.rate));
+      if (due >= st.end) co_return;
+      if (due > clock_type::now()) {
+        timer.expires_at(due);
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+    } else {
+      due = clock_type::now();
+      if (due >= st.end) co_return;
+    }
+    auto& req = (*st.requests)[i % st.requests->size()];
+    co_await asio::async_write(socket, asio::buffer(req), asio::use_awaitable);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1ull << 30);
+    co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
+    auto done = clock_type::now();
+    if (due >= st.measure_from && done <= st.end + std::chrono::seconds(5)) {
+      ++st.answered;
+      if (parser.get().result_int() != 200) ++st.errors;
+      st.latency_us.push_back(std::chrono::duration<double, std::micro>(done - due).count());
+    }
+  }
+}
+
+}  // namespace
+
+double load_result::percentile(double p) const {
+  if (latency_us.empty()) return 0;
+  auto idx = static_cast<size_t>(std::ceil(p / 100.0 * double(latency_us.size())));
+  idx = std::clamp<size_t>(idx, 1, latency_us.size()) - 1;
+  return latency_us[idx];
+}
+
+double load_result::mean() const {
+  if (latency_us.empty()) return 0;
+  return std::accumulate(latency_us.begin(), latency_us.end(), 0.0) / double(latency_us.size());
+}
+
+load_result run_load(const load_options& o, const std::vector<std::string>& requests) {
+  asio::io_context ioc(1);
+  shared_state st;
+  st.requests = &requests;
+  st.rate = o.rate;
+  std::vector<tcp::socket> sockets;
+  tcp::endpoint ep(asio::ip::make_address(o.host), o.port);
+  for (size_t c = 0; c < o.connections; ++c) {
+    tcp::socket s(ioc);
+    s.connect(ep);
+    s.set_option(tcp::no_delay(true));
+    sockets.push_back(std::move(s));
+  }
+  st.start = clock_type::now();
+  st.measure_from = st.start + std::chrono::duration_cast<clock_type::duration>(
+                                   std::chrono::duration<double>(o.warmup_seconds));
+  st.end = st.measure_from + std::chrono::duration_cast<clock_type::duration>(
+                                 std::chrono::duration<double>(o.seconds));
+  st.latency_us.reserve(1 << 20);
+  for (auto& s : sockets) {
+    asio::co_spawn(ioc, worker(std::move(s), st), [&st](std::exception_ptr e) {
+      if (e && !st.failure) st.failure = e;
+    });
+  }
+  ioc.run();
+  if (st.failure) std::rethrow_exception(st.failure);
+  load_result r;
+  r.requests = st.answered;
+  r.errors = st.errors;
+  r.seconds = o.seconds;
+  r.qps = double(st.answered) / o.seconds;
+  r.latency_us = std::move(st.latency_us);
+  std::sort(r.latency_us.begin(), r.latency_us.end());
+  return r;
+}
+
+std::string render_request(const std::string& method, const std::string& target,
+                           const std::string& body) {
+  return fmt::format(
+      "{} {} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: "
+      "{}\r\n\r\n{}",
+      method, target, body.size(), body);
+}
+
+simple_reply http_call(const std::string& host, uint16_t port, const std::string& method,
+                       const std::string& target, const std::string& body) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address(host), port));
+  auto req = render_request(method, target, body);
+  asio::write(s, asio::buffer(req));
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1ull << 30);
+  http::read(s, buffer, parser);
+  return {parser.get().result_int(), parser.get().body()};
+}
+
+}  // namespace shoal::perf

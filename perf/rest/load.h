@@ -1,0 +1,55 @@
+#pragma once
+// A small HTTP/1.1 load generator for the REST benchmarks (perf/rest): keep-alive connections on
+// one client thread, each with one request in flight, sending pre-rendered requests.
+//
+//   closed loop (rate = 0): every connection sends its next request as soon as the previous
+//     answer arrived; throughput = answers / measured seconds.
+//   open loop (rate > 0): request i is due at start + i / rate whatever happened before; its
+//     latency is counted from when it was due, not when a connection got free, so queueing
+//     shows up in the percentiles (no coordinated omission).
+//
+// Requests answered during the warm-up are not counted. Any status but 200 counts as an error.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shoal::perf {
+
+struct load_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  size_t connections = 16;
+  double warmup_seconds = 2;
+  double seconds = 10;
+  double rate = 0;  // requests per second; 0 = closed loop
+};
+
+struct load_result {
+  uint64_t requests = 0;  // answered in the measured window
+  uint64_t errors = 0;
+  double seconds = 0;
+  double qps = 0;
+  std::vector<double> latency_us;  // sorted
+  double percentile(double p) const;
+  double mean() const;
+};
+
+/// Runs the load; `requests` are complete HTTP requests (start line, headers, body), used
+/// round-robin.
+load_result run_load(const load_options& o, const std::vector<std::string>& requests);
+
+/// "POST <target> HTTP/1.1" with a JSON body, ready for run_load.
+std::string render_request(const std::string& method, const std::string& target,
+                           const std::string& body);
+
+/// One blocking request on a fresh connection (setup steps): status and body.
+struct simple_reply {
+  unsigned status = 0;
+  std::string body;
+};
+simple_reply http_call(const std::string& host, uint16_t port, const std::string& method,
+                       const std::string& target, const std::string& body = {});
+
+}  // namespace shoal::perf
