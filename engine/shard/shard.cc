@@ -55,6 +55,7 @@ shard::shard(shard_options opts)
                                                   "Writes refused or failed")),
       snapshot_seconds_(metrics::local().make_histogram("shoal_shard_snapshot_seconds",
                                                         "Time to write one shard snapshot")) {
+  upsert_chunk_ = opts_.upsert_chunk_points;
   writable_.set();
 }
 
@@ -155,6 +156,7 @@ awaitable<result<void>> shard::load(recovery_info& info) {
   replay.min_next_lsn = snapshot_lsn_ + 1;
   uint64_t replayed = 0;
   replay.apply = [this, &replayed](std::vector<wal::log_record>& batch) -> awaitable<result<void>> {
+    auto since_yield = std::chrono::steady_clock::now();
     for (auto& rec : batch) {
       auto m = decode_mutation(rec.type, rec.body);
       if (!m) {
@@ -163,8 +165,12 @@ awaitable<result<void>> shard::load(recovery_info& info) {
       }
       apply(std::move(*m), rec.lsn);
       ++replayed;
+      // A long replay must not starve the core: other shards recover on it too.
+      if (std::chrono::steady_clock::now() - since_yield > opts_.chunk_budget) {
+        co_await yield_now();
+        since_yield = std::chrono::steady_clock::now();
+      }
     }
-    co_await yield_now();  // a long replay must not starve the core
     co_return result<void>{};
   };
   wal::recovery_report report;
@@ -204,28 +210,67 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
     co_return errc::memory_limit;
   }
   uint64_t last = 0;
-  if (auto* u = std::get_if<upsert_mutation>(&m);
-      u && u->points.size() > opts_.upsert_chunk_points) {
-    // Chunks, each its own log record, with the event loop served between them.
+  // Big mutations go in chunks, each its own log record, with the event loop served between
+  // them (PRACTICES P4). Upsert chunks are sized by time: what the last chunks cost per point
+  // decides how many points fit in the chunk budget, because one HNSW insert into a large graph
+  // costs a thousand times what a flat insert costs.
+  auto next_chunk = [&](size_t at, size_t total) -> size_t {
+    return std::min(total - at, at == 0 && total <= upsert_chunk_ ? total : upsert_chunk_);
+  };
+  auto run_chunk = [&](mutation chunk, size_t points) -> awaitable<result<uint64_t>> {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = co_await write_chunk(std::move(chunk));
+    if (!r) co_return r.error();
+    if (points > 0) {
+      auto spent = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0);
+      double per_point = std::max(spent.count() / static_cast<double>(points), 0.05);
+      double fit = static_cast<double>(opts_.chunk_budget.count()) / per_point;
+      upsert_chunk_ =
+          static_cast<size_t>(std::clamp(fit, 1.0, static_cast<double>(opts_.upsert_chunk_points)));
+    }
+    co_return r->lsn;
+  };
+  auto between_chunks = [&]() -> awaitable<bool> {
+    co_await yield_now();
+    co_await wait_writable();
+    co_return !(closed_ || reloading_);
+  };
+  if (auto* u = std::get_if<upsert_mutation>(&m)) {
     auto& points = u->points;
-    for (size_t at = 0; at < points.size(); at += opts_.upsert_chunk_points) {
-      if (at > 0) {
-        co_await yield_now();
-        co_await wait_writable();
-        if (closed_ || reloading_) co_return errc::recovering;
-      }
+    for (size_t at = 0; at < points.size();) {
+      if (at > 0 && !co_await between_chunks()) co_return errc::recovering;
+      size_t n = next_chunk(at, points.size());
       upsert_mutation chunk;
-      auto end = std::min(points.size(), at + opts_.upsert_chunk_points);
       chunk.points.assign(std::make_move_iterator(points.begin() + static_cast<ptrdiff_t>(at)),
-                          std::make_move_iterator(points.begin() + static_cast<ptrdiff_t>(end)));
-      auto r = co_await write_chunk(std::move(chunk));
+                          std::make_move_iterator(points.begin() + static_cast<ptrdiff_t>(at + n)));
+      auto r = co_await run_chunk(std::move(chunk), n);
       if (!r) co_return r.error();
-      last = r->lsn;
+      last = *r;
+      at += n;
     }
   } else {
-    auto r = co_await write_chunk(std::move(m));
-    if (!r) co_return r.error();
-    last = r->lsn;
+    auto& ids = std::holds_alternative<delete_mutation>(m) ? std::get<delete_mutation>(m).ids
+                                                           : std::get<payload_mutation>(m).ids;
+    constexpr size_t kIdsPerChunk = 4096;
+    if (ids.size() <= kIdsPerChunk) {
+      auto r = co_await run_chunk(std::move(m), 0);
+      if (!r) co_return r.error();
+      last = *r;
+    } else {
+      for (size_t at = 0; at < ids.size(); at += kIdsPerChunk) {
+        if (at > 0 && !co_await between_chunks()) co_return errc::recovering;
+        mutation chunk = m;  // the same change (payload, keys) for the next ids
+        auto& chunk_ids = std::holds_alternative<delete_mutation>(chunk)
+                              ? std::get<delete_mutation>(chunk).ids
+                              : std::get<payload_mutation>(chunk).ids;
+        auto end = std::min(ids.size(), at + kIdsPerChunk);
+        chunk_ids.assign(ids.begin() + static_cast<ptrdiff_t>(at),
+                         ids.begin() + static_cast<ptrdiff_t>(end));
+        auto r = co_await run_chunk(std::move(chunk), 0);
+        if (!r) co_return r.error();
+        last = *r;
+      }
+    }
   }
   if (o.level == durability::local) {
     auto s = co_await log_->sync(last);

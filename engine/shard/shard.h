@@ -47,7 +47,8 @@ struct shard_options {
   bool snapshot_on_close = true;
   size_t memory_limit = 0;  // bytes; 0 = none
   size_t log_segment_bytes = 64u << 20;
-  size_t upsert_chunk_points = 256;
+  size_t upsert_chunk_points = 256;              // most points per upsert chunk
+  std::chrono::microseconds chunk_budget{2000};  // aimed-at time of one chunk on the core
 };
 
 struct recovery_info {
@@ -131,6 +132,7 @@ class shard {
   point_store store_;
   std::map<std::string, std::unique_ptr<data::payload_index>> payload_indexes_;
   std::unique_ptr<wal::mutation_log> log_;
+  size_t upsert_chunk_;  // points per chunk, learned from what chunks cost
   uint64_t snapshot_lsn_ = 0;
   uint64_t log_bytes_at_snapshot_ = 0;
   std::chrono::steady_clock::time_point last_snapshot_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <sys/mman.h>
 
@@ -20,15 +21,20 @@ hnsw_graph::hnsw_graph(size_t max_links, size_t payload_bytes)
   meta_at_ = payload_at_ - 16;
   links_bytes_ = 4 + 4 * max_links0_;
   stride_ = align_up(payload_at_ + payload_bytes_, 64);
+  // About 4 MiB per chunk: 256 to 65,536 slots.
+  const size_t want = std::max<size_t>(1, (size_t{4} << 20) / stride_);
+  chunk_bits_ = 8;
+  while (chunk_bits_ < 16 && (size_t{1} << (chunk_bits_ + 1)) <= want) ++chunk_bits_;
+  chunk_mask_ = (uint32_t{1} << chunk_bits_) - 1;
 }
 
-void hnsw_graph::grow(size_t slots) {
-  if (slots <= capacity_) return;
+namespace {
+
+std::byte* allocate_records(size_t bytes) {
   // Walks touch records at random: with 4 KiB pages nearly every visit on a large graph also
-  // misses the TLB. Blocks of 2 MiB and more are 2 MiB-aligned and asked to be backed by
+  // misses the TLB. Allocations of 2 MiB and more are 2 MiB-aligned and asked to be backed by
   // transparent huge pages (honoured when THP is in "madvise" or "always" mode).
   constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t bytes = slots * stride_;
   const bool huge = bytes >= kHugePage;
   const size_t alloc_bytes = huge ? align_up(bytes, kHugePage) : align_up(bytes, 64);
   auto* fresh = static_cast<std::byte*>(std::aligned_alloc(huge ? kHugePage : 64, alloc_bytes));
@@ -36,19 +42,41 @@ void hnsw_graph::grow(size_t slots) {
 #ifdef MADV_HUGEPAGE
   if (huge) ::madvise(fresh, alloc_bytes, MADV_HUGEPAGE);
 #endif
-  if (slot_count_ > 0) std::memcpy(fresh, block_.get(), slot_count_ * stride_);
-  block_.reset(fresh);
-  capacity_ = slots;
-  upper_.reserve(slots);
+  return fresh;
+}
+
+}  // namespace
+
+void hnsw_graph::add_chunk() {
+  // A small graph keeps one chunk and doubles it (copying a small chunk is cheap), so an index
+  // of a few points does not hold megabytes; from a full chunk on, whole chunks are added and
+  // nothing is copied again.
+  if (chunks_.size() <= 1 && capacity_ < chunk_slots()) {
+    size_t slots = std::min(chunk_slots(), std::max<size_t>(64, capacity_ * 2));
+    auto* fresh = allocate_records(slots * stride_);
+    if (!chunks_.empty() && slot_count_ > 0)
+      std::memcpy(fresh, chunks_[0].get(), slot_count_ * stride_);
+    chunks_.clear();
+    chunks_.emplace_back(fresh);
+    capacity_ = slots;
+    return;
+  }
+  chunks_.emplace_back(allocate_records(chunk_slots() * stride_));
+  capacity_ += chunk_slots();
+}
+
+void hnsw_graph::grow(size_t slots) {
+  while (capacity_ < slots) add_chunk();
 }
 
 void hnsw_graph::reserve(size_t slots) {
   grow(slots);
+  upper_.reserve(slots);
 }
 
 slot_t hnsw_graph::append_slot() {
   SHOAL_ASSERT(slot_count_ < invalid_slot - 1, "HNSW slot space exhausted");
-  if (slot_count_ == capacity_) grow(std::max<size_t>(1024, capacity_ + capacity_ / 2));
+  if (slot_count_ == capacity_) add_chunk();
   slot_t s = static_cast<slot_t>(slot_count_++);
   std::memset(record(s), 0, stride_);
   upper_.emplace_back();
@@ -56,15 +84,17 @@ slot_t hnsw_graph::append_slot() {
 }
 
 void hnsw_graph::reset(size_t slots) {
-  block_.reset();
+  chunks_.clear();
   capacity_ = 0;
   slot_count_ = 0;
   upper_.clear();
   upper_nodes_ = 0;
   upper_words_total_ = 0;
   grow(std::max<size_t>(slots, 1));
-  if (slots > 0) std::memset(block_.get(), 0, slots * stride_);
   slot_count_ = slots;
+  for (size_t i = 0; i < used_chunks(); ++i) {
+    std::memset(chunks_[i].get(), 0, chunk_bytes(i).size());
+  }
   upper_.resize(slots);
 }
 

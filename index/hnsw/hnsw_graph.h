@@ -1,6 +1,11 @@
 #pragma once
-// HNSW node storage (PRACTICES A12): one contiguous block of fixed-size level-0 records, plus a
+// HNSW node storage (PRACTICES A12): fixed-size level-0 records in fixed-size chunks, plus a
 // small per-node array for the rare nodes that live on upper levels.
+//
+// Chunks (about 4 MiB, a power of two of slots each) rather than one block: growing never
+// copies the graph (a copy of a large graph would stall its core for hundreds of milliseconds
+// and briefly need twice the memory), and unused capacity is at most one chunk. A record's
+// address is one shift, one mask and one load from a small table that stays in cache.
 //
 // Level-0 record (stride bytes, 64-byte aligned, one per slot):
 //   0           u32 link count (level 0)
@@ -21,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -53,8 +59,12 @@ class hnsw_graph {
   /// Appends a zeroed (free) slot, growing the block geometrically; returns its id.
   slot_t append_slot();
 
-  std::byte* record(slot_t s) { return block_.get() + size_t{s} * stride_; }
-  const std::byte* record(slot_t s) const { return block_.get() + size_t{s} * stride_; }
+  std::byte* record(slot_t s) {
+    return chunks_[s >> chunk_bits_].get() + size_t{s & chunk_mask_} * stride_;
+  }
+  const std::byte* record(slot_t s) const {
+    return chunks_[s >> chunk_bits_].get() + size_t{s & chunk_mask_} * stride_;
+  }
 
   slot_state state(slot_t s) const {
     return static_cast<slot_state>(uint8_t(record(s)[meta_at_ + 12]));
@@ -109,9 +119,15 @@ class hnsw_graph {
   size_t upper_words(unsigned level) const { return size_t{level} * (1 + max_links_); }
   /// Installs a loaded upper-level array for s (whose record already holds its level).
   void adopt_upper(slot_t s, std::unique_ptr<uint32_t[]> links);
-  /// Raw block access for serialization.
-  const std::byte* block() const { return block_.get(); }
-  std::byte* block() { return block_.get(); }
+  /// Serialization: the records of slots [0, slot_count()) are the concatenation of the used
+  /// parts of chunks 0..used_chunks()-1.
+  size_t used_chunks() const { return (slot_count_ + chunk_mask_) >> chunk_bits_; }
+  std::span<const std::byte> chunk_bytes(size_t i) const {
+    size_t first = i << chunk_bits_;
+    size_t n = std::min<size_t>(chunk_slots(), slot_count_ - first);
+    return {chunks_[i].get(), n * stride_};
+  }
+  size_t chunk_slots() const { return size_t{1} << chunk_bits_; }
   /// Resizes to exactly `slots` zeroed slots (loading).
   void reset(size_t slots);
 
@@ -134,6 +150,7 @@ class hnsw_graph {
     return const_cast<slot_t*>(std::as_const(*this).links_ptr(s, lvl));
   }
   void grow(size_t slots);
+  void add_chunk();
   void release_upper(slot_t s);
 
   size_t max_links_;
@@ -145,7 +162,9 @@ class hnsw_graph {
   size_t stride_;
   size_t slot_count_ = 0;
   size_t capacity_ = 0;
-  std::unique_ptr<std::byte, aligned_free> block_;
+  unsigned chunk_bits_;
+  uint32_t chunk_mask_;
+  std::vector<std::unique_ptr<std::byte, aligned_free>> chunks_;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   size_t upper_nodes_ = 0;  // nodes with level > 0, for memory accounting
   size_t upper_words_total_ = 0;

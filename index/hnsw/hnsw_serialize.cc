@@ -60,8 +60,8 @@ result<void> hnsw_index::save(byte_sink& sink) const {
   std::span<const std::byte> meta_pieces[] = {meta.bytes()};
   if (auto r = io::write_section(sink, kMeta, meta_pieces); !r) return r;
 
-  std::span<const std::byte> level0[] = {
-      as_bytes_of(graph_.block(), graph_.slot_count() * graph_.stride())};
+  std::vector<std::span<const std::byte>> level0;
+  for (size_t i = 0; i < graph_.used_chunks(); ++i) level0.push_back(graph_.chunk_bytes(i));
   if (auto r = io::write_section(sink, kLevel0, level0); !r) return r;
 
   std::vector<std::span<const std::byte>> upper;
@@ -131,12 +131,13 @@ result<std::unique_ptr<hnsw_index>> hnsw_index::load_body(const io::file_header&
       return r.error();
     }
     uint32_t crc = 0;
-    // Grow the block as data arrives so a truncated stream never forces a huge allocation.
-    const size_t chunk_slots = std::max<size_t>(1, (size_t{4} << 20) / g.stride());
+    // Grow chunk by chunk as data arrives, so a truncated stream never forces a huge
+    // allocation; each read stays inside one chunk.
+    const size_t chunk_slots = g.chunk_slots();
     try {
       g.reset(0);
       for (size_t done = 0; done < slot_count;) {
-        const size_t n = std::min<size_t>(chunk_slots, slot_count - done);
+        const size_t n = std::min<size_t>(chunk_slots - done % chunk_slots, slot_count - done);
         g.reserve(done + n);
         for (size_t i = 0; i < n; ++i) g.append_slot();
         auto r = io::read_payload(source, g.record(static_cast<slot_t>(done)), n * g.stride(), crc);
