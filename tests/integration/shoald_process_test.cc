@@ -25,6 +25,10 @@ struct running_shoald {
     auto p = process.wait_for_log(R"(HTTP listening on 127\.0\.0\.1:(\d+))", 20s);
     if (!p) throw std::runtime_error("shoald did not start:\n" + process.log());
     port = static_cast<uint16_t>(std::stoi(*p));
+    // HTTP is up before the collections are loaded; ready comes after.
+    if (!process.wait_for_log("shoald ready", 20s)) {
+      throw std::runtime_error("shoald did not become ready:\n" + process.log());
+    }
   }
   static std::vector<std::string> with_defaults(const test::tmpdir&, std::vector<std::string> a) {
     bool has_addr = false;
