@@ -227,8 +227,8 @@ uint64_t mutation_log::active_size_projected() const {
   return segments_.empty() ? 0 : segments_.back().size;
 }
 
-result<uint64_t> mutation_log::append(uint64_t term, uint8_t type,
-                                      std::span<const std::byte> body) {
+result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::span<const std::byte> body,
+                                      bool compressible) {
   if (closed_) return errc::closed;
   if (failed_) return errc::log_failed;
   if (body.size() > kMaxRecordBody) return errc::record_too_large;
@@ -250,7 +250,7 @@ result<uint64_t> mutation_log::append(uint64_t term, uint8_t type,
   }
   auto& c = backlog_.back();
   size_t before = c.bytes.size();
-  encode_record(c.bytes, lsn, term, type, body, cfg_.compress_threshold);
+  encode_record(c.bytes, lsn, term, type, body, compressible ? cfg_.compress_threshold : 0);
   if (c.index.empty() || before - c.index.back().second >= 64 * 1024) {
     c.index.emplace_back(lsn, before);
   }

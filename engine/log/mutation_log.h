@@ -78,7 +78,10 @@ class mutation_log {
   mutation_log(const mutation_log&) = delete;
   mutation_log& operator=(const mutation_log&) = delete;
 
-  result<uint64_t> append(uint64_t term, uint8_t type, std::span<const std::byte> body);
+  /// `compressible`: false when the caller knows the body will not compress (raw floats), so
+  /// no time is spent trying.
+  result<uint64_t> append(uint64_t term, uint8_t type, std::span<const std::byte> body,
+                          bool compressible = true);
   /// Waits until every record up to `lsn` is on disk. Fails with the write's error.
   awaitable<result<void>> sync(uint64_t lsn);
   /// Starts writing the backlog now, without waiting.

@@ -271,7 +271,7 @@ decoded<collection_config> collection_config::decode_create(std::string name, el
       c.vectors.emplace_back("", *p);
     } else {
       c.named_vectors = true;
-      for (auto field : vectors.get_object().value_unsafe()) {
+      for (auto field : simdjson::dom::object(vectors.get_object().value_unsafe())) {
         std::string vname(field.key);
         if (vname.empty() || vname.size() > 255) {
           return input_error::validation("vectors: a vector name must be 1 to 255 bytes");
@@ -286,7 +286,8 @@ decoded<collection_config> collection_config::decode_create(std::string name, el
   if (present(body, "sparse_vectors", sparse)) {
     if (!sparse.is_object())
       return input_error::format("sparse_vectors: invalid type, expected an object");
-    for (auto field : sparse.get_object().value_unsafe()) c.sparse_vectors.emplace_back(field.key);
+    for (auto field : simdjson::dom::object(sparse.get_object().value_unsafe()))
+      c.sparse_vectors.emplace_back(field.key);
   }
   std::sort(c.vectors.begin(), c.vectors.end(), [](auto& a, auto& b) { return a.first < b.first; });
   for (size_t i = 1; i < c.vectors.size(); ++i) {

@@ -217,18 +217,19 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   auto next_chunk = [&](size_t at, size_t total) -> size_t {
     return std::min(total - at, at == 0 && total <= upsert_chunk_ ? total : upsert_chunk_);
   };
-  auto run_chunk = [&](mutation chunk, size_t points) -> awaitable<result<uint64_t>> {
+  auto run_chunk = [&](mutation chunk, size_t points) -> result<uint64_t> {
+    if (points <= 1) return append_and_apply(std::move(chunk));  // nothing to learn from one
     auto t0 = std::chrono::steady_clock::now();
-    auto r = co_await write_chunk(std::move(chunk));
-    if (!r) co_return r.error();
-    if (points > 0) {
+    auto r = append_and_apply(std::move(chunk));
+    if (!r) return r.error();
+    {
       auto spent = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0);
       double per_point = std::max(spent.count() / static_cast<double>(points), 0.05);
       double fit = static_cast<double>(opts_.chunk_budget.count()) / per_point;
       upsert_chunk_ =
           static_cast<size_t>(std::clamp(fit, 1.0, static_cast<double>(opts_.upsert_chunk_points)));
     }
-    co_return r->lsn;
+    return r;
   };
   auto between_chunks = [&]() -> awaitable<bool> {
     co_await yield_now();
@@ -243,7 +244,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
       upsert_mutation chunk;
       chunk.points.assign(std::make_move_iterator(points.begin() + static_cast<ptrdiff_t>(at)),
                           std::make_move_iterator(points.begin() + static_cast<ptrdiff_t>(at + n)));
-      auto r = co_await run_chunk(std::move(chunk), n);
+      auto r = run_chunk(std::move(chunk), n);
       if (!r) co_return r.error();
       last = *r;
       at += n;
@@ -253,7 +254,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
                                                            : std::get<payload_mutation>(m).ids;
     constexpr size_t kIdsPerChunk = 4096;
     if (ids.size() <= kIdsPerChunk) {
-      auto r = co_await run_chunk(std::move(m), 0);
+      auto r = run_chunk(std::move(m), 0);
       if (!r) co_return r.error();
       last = *r;
     } else {
@@ -266,7 +267,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
         auto end = std::min(ids.size(), at + kIdsPerChunk);
         chunk_ids.assign(ids.begin() + static_cast<ptrdiff_t>(at),
                          ids.begin() + static_cast<ptrdiff_t>(end));
-        auto r = co_await run_chunk(std::move(chunk), 0);
+        auto r = run_chunk(std::move(chunk), 0);
         if (!r) co_return r.error();
         last = *r;
       }
@@ -285,16 +286,26 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   co_return write_ack{last};
 }
 
-awaitable<result<write_ack>> shard::write_chunk(mutation m) {
+result<uint64_t> shard::append_and_apply(mutation m) {
   auto body = encode_mutation(m);
-  auto lsn = log_->append(0, static_cast<uint8_t>(type_of(m)), body);
+  // Vectors are raw floats that LZ4 cannot shrink: try compression only when most of the body
+  // is something else (payload JSON).
+  bool compressible = true;
+  if (auto* u = std::get_if<upsert_mutation>(&m)) {
+    size_t vector_bytes = 0;
+    for (auto& p : u->points) {
+      for (auto& v : p.vectors) vector_bytes += v.values.size() * sizeof(float);
+    }
+    compressible = vector_bytes * 2 < body.size();
+  }
+  auto lsn = log_->append(0, static_cast<uint8_t>(type_of(m)), body, compressible);
   if (!lsn) {
     write_errors_.inc();
-    co_return lsn.error();
+    return lsn.error();
   }
-  apply(std::move(m), *lsn);  // no suspension between append and apply: memory follows the log
+  apply(std::move(m), *lsn);
   writes_.inc();
-  co_return write_ack{*lsn};
+  return *lsn;
 }
 
 awaitable<result<write_ack>> shard::delete_matching(std::shared_ptr<const data::filter> f,

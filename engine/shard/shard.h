@@ -102,7 +102,8 @@ class shard {
   static awaitable<result<std::unique_ptr<shard>>> open_state(shard_options opts,
                                                               recovery_info* info);
   awaitable<result<void>> load(recovery_info& info);
-  awaitable<result<write_ack>> write_chunk(mutation m);
+  /// Logs and applies one chunk; no suspension, so memory follows the log in LSN order.
+  result<uint64_t> append_and_apply(mutation m);
   void apply(mutation&& m, uint64_t lsn);
   void apply_upsert(upsert_mutation&& u, uint64_t lsn);
   void apply_delete(const delete_mutation& d);
