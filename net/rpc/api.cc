@@ -1,0 +1,377 @@
+// The client API methods (api.h): ping, collections, upsert, delete, search.
+
+#include "net/rpc/api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "engine/common/version.h"
+#include "engine/data/filter_json.h"
+#include "engine/runtime/smp.h"
+#include "engine/shard/collections.h"
+#include "engine/shard/errc.h"
+#include "net/rpc/api_status.h"
+#include "net/rpc/messages.h"
+
+namespace shoal::rpc {
+namespace {
+
+using data::input_error;
+
+reply fail(const error& e) {
+  return reply::fail(e.code, e.message);
+}
+
+reply malformed(uint16_t m) {
+  return reply::fail(
+      status::malformed,
+      fmt::format("the {} request does not decode (truncated or corrupt payload)", method_name(m)));
+}
+
+std::optional<reply> not_ready(const api_context& ctx) {
+  if (ctx.ready && !ctx.ready()) {
+    return reply::fail(status::unavailable,
+                       "Service unavailable: the node is starting, recovering or stopping");
+  }
+  return std::nullopt;
+}
+
+simdjson::dom::parser& core_parser() {
+  // One per core (reactor threads are the cores), reused by every request on it (P13).
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+shard::write_options options_for(durability_level d, const shard::collection_config& cfg) {
+  shard::write_options o;
+  switch (d) {
+    case durability_level::collection_default:
+      o.level = cfg.default_durability;
+      break;
+    case durability_level::memory:
+      o.level = shard::durability::memory;
+      break;
+    case durability_level::local:
+      o.level = shard::durability::local;
+      break;
+    case durability_level::replicated:
+      o.level = shard::durability::replicated;
+      break;
+  }
+  return o;
+}
+
+/// The vector `name` of the collection, or the REST API's error for it.
+data::decoded<const shard::vector_params*> vector_of(const shard::collection_config& cfg,
+                                                     std::string_view name) {
+  if (auto* p = cfg.find_vector(name)) return p;
+  if (name.empty()) {
+    return input_error::wrong_input(
+        "Not existing vector name error: the collection has only named vectors");
+  }
+  return input_error::wrong_input("Not existing vector name error: " + std::string(name));
+}
+
+/// Copies one vector out of the payload, checking it as REST's decode_dense does.
+template <typename ValueAt>
+data::decoded<std::vector<float>> take_vector(ValueAt value_at, uint32_t dim,
+                                              index::metric_kind metric, const std::string& where) {
+  std::vector<float> out(dim);
+  for (uint32_t j = 0; j < dim; ++j) out[j] = value_at(j);
+  bool all_zero = true;
+  for (uint32_t j = 0; j < dim; ++j) {
+    if (!std::isfinite(out[j])) {
+      return input_error::wrong_input(
+          fmt::format("{}: value {} is not a finite 32-bit float", where, out[j]));
+    }
+    all_zero &= out[j] == 0.0f;
+  }
+  if (metric == index::metric_kind::cosine && all_zero) {
+    return input_error::wrong_input(
+        where + ": a zero vector has no direction, so it cannot be used with Cosine distance");
+  }
+  return out;
+}
+
+/// A point id given twice in one upsert: the last one wins, in the place of the first (as the
+/// REST decoder does), so the index never sees a label twice in one batch.
+void keep_last_of_duplicates(std::vector<shard::point_write>& points) {
+  if (points.size() < 2) return;
+  std::unordered_map<data::point_id, size_t> first;
+  first.reserve(points.size());
+  std::vector<size_t> dropped;
+  for (size_t i = 0; i < points.size(); ++i) {
+    auto [it, inserted] = first.emplace(points[i].id, i);
+    if (!inserted) {
+      points[it->second] = std::move(points[i]);
+      dropped.push_back(i);
+    }
+  }
+  if (dropped.empty()) return;
+  size_t w = 0, d = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (d < dropped.size() && dropped[d] == i) {
+      ++d;
+      continue;
+    }
+    if (w != i) points[w] = std::move(points[i]);
+    ++w;
+  }
+  points.resize(w);
+}
+
+data::decoded<std::vector<shard::point_write>> decode_points(const upsert_view& v,
+                                                             const shard::collection_config& cfg,
+                                                             const api_limits& limits) {
+  size_t n = v.ids.size();
+  if (n > limits.max_points_per_request) {
+    return input_error::validation(fmt::format("points: {} points in one request, the limit is {}",
+                                               n, limits.max_points_per_request));
+  }
+  auto params = vector_of(cfg, v.vector_name);
+  if (!params) return params.error();
+  const auto* p = *params;
+  if (v.dim != p->size) {
+    return input_error::wrong_input(
+        fmt::format("Vector dimension error: expected dim: {}, got {}", p->size, v.dim));
+  }
+  std::vector<shard::point_write> points;
+  points.reserve(n);
+  std::string vector_name(v.vector_name);
+  for (size_t i = 0; i < n; ++i) {
+    shard::point_write w;
+    w.id = v.ids[i];
+    auto values = take_vector([&](uint32_t j) { return v.value(i, j); }, v.dim, p->metric,
+                              fmt::format("points[{}].vector", i));
+    if (!values) return values.error();
+    w.vectors.push_back({vector_name, std::move(*values)});
+    if (!v.payloads.empty() && !v.payloads[i].empty()) {
+      std::string why;
+      auto payload = data::json_value::parse(v.payloads[i], &why);
+      if (!payload) return input_error::format(fmt::format("points[{}].payload: {}", i, why));
+      if (!payload->is_object()) {
+        return input_error::format(
+            fmt::format("points[{}].payload: a payload is a JSON object", i));
+      }
+      w.payload = std::move(*payload);
+    }
+    points.push_back(std::move(w));
+  }
+  keep_last_of_duplicates(points);
+  return points;
+}
+
+awaitable<reply> do_ping(const request&) {
+  auto& rt = rt::runtime::current();
+  co_return reply::ok(encode(
+      ping_response{rt::this_core().value(), rt.core_count(), std::string(version::kShoal)}));
+}
+
+awaitable<reply> do_create(api_context ctx, const request& req) {
+  auto d = decode_create_collection(req.payload);
+  if (!d) co_return malformed(req.method);
+  std::string name(d->name);
+  if (auto problem = shard::validate_collection_name(name)) {
+    co_return fail(error_of(input_error::validation("name: " + *problem)));
+  }
+  std::optional<shard::collection_config> cfg;
+  {
+    simdjson::dom::element body;
+    std::string_view text = d->config_json.empty() ? std::string_view("{}") : d->config_json;
+    auto err = core_parser().parse(text.data(), text.size(), true).get(body);
+    if (err) {
+      co_return fail(
+          error_of(input_error::format(fmt::format("config: {}", simdjson::error_message(err)))));
+    }
+    auto decoded =
+        shard::collection_config::decode_create(name, body, rt::runtime::current().core_count());
+    if (!decoded) co_return fail(error_of(decoded.error()));
+    cfg = std::move(*decoded);
+  }
+  auto* all = &ctx.coordinator->all();
+  auto created =
+      co_await rt::submit_to(core_id(0),
+                             [all, c = std::move(*cfg)]() mutable -> awaitable<result<void>> {
+                               co_return co_await shard::collections::create(*all, std::move(c));
+                             },
+                             {.group = rt::service_group::admin});
+  if (!created) {
+    if (d->if_missing && created.error() == shard::errc::collection_exists) {
+      co_return reply::ok(encode_bool_response(false));
+    }
+    co_return fail(error_of(created.error(), name));
+  }
+  co_return reply::ok(encode_bool_response(true));
+}
+
+awaitable<reply> do_drop(api_context ctx, const request& req) {
+  auto d = decode_name_request(req.payload);
+  if (!d) co_return malformed(req.method);
+  std::string name(*d);
+  auto* all = &ctx.coordinator->all();
+  auto dropped = co_await rt::submit_to(core_id(0),
+                                        [all, name]() -> awaitable<result<bool>> {
+                                          co_return co_await shard::collections::drop(*all, name);
+                                        },
+                                        {.group = rt::service_group::admin});
+  if (!dropped) co_return fail(error_of(dropped.error(), name));
+  co_return reply::ok(encode_bool_response(*dropped));
+}
+
+awaitable<reply> do_info(api_context ctx, const request& req) {
+  auto d = decode_name_request(req.payload);
+  if (!d) co_return malformed(req.method);
+  std::string name(*d);
+  auto cfg = ctx.coordinator->config(name);
+  if (!cfg) co_return fail(error_of(cfg.error(), name));
+  auto stats = co_await ctx.coordinator->stats(name);
+  if (!stats) co_return fail(error_of(stats.error(), name));
+  collection_info info;
+  info.points = stats->points;
+  info.indexed_vectors = stats->indexed_vectors;
+  info.shards = stats->shards;
+  info.config_json = (*cfg)->to_json();
+  co_return reply::ok(encode(info));
+}
+
+awaitable<reply> do_upsert(api_context ctx, const request& req) {
+  auto v = decode_upsert(req.payload);
+  if (!v) co_return malformed(req.method);
+  std::string name(v->collection);
+  auto cfg = ctx.coordinator->config(name);
+  if (!cfg) co_return fail(error_of(cfg.error(), name));
+  auto points = decode_points(*v, **cfg, ctx.limits);
+  if (!points) co_return fail(error_of(points.error()));
+  auto count = static_cast<uint32_t>(points->size());
+  auto done =
+      co_await ctx.coordinator->upsert(name, std::move(*points), options_for(v->durability, **cfg));
+  if (!done) co_return fail(error_of(done.error(), name));
+  co_return reply::ok(encode(write_result{done->operation_id, count}));
+}
+
+awaitable<reply> do_delete(api_context ctx, const request& req) {
+  auto v = decode_delete(req.payload);
+  if (!v) co_return malformed(req.method);
+  std::string name(v->collection);
+  auto cfg = ctx.coordinator->config(name);
+  if (!cfg) co_return fail(error_of(cfg.error(), name));
+  if (v->ids.size() > ctx.limits.max_points_per_request) {
+    co_return fail(error_of(input_error::validation(fmt::format(
+        "points: {} ids, the limit is {}", v->ids.size(), ctx.limits.max_points_per_request))));
+  }
+  auto count = static_cast<uint32_t>(v->ids.size());
+  auto done = co_await ctx.coordinator->delete_points(name, std::move(v->ids),
+                                                      options_for(v->durability, **cfg));
+  if (!done) co_return fail(error_of(done.error(), name));
+  co_return reply::ok(encode(write_result{done->operation_id, count}));
+}
+
+awaitable<reply> do_search(api_context ctx, const request& req) {
+  auto v = decode_search(req.payload);
+  if (!v) co_return malformed(req.method);
+  std::string name(v->collection);
+  auto cfg = ctx.coordinator->config(name);
+  if (!cfg) co_return fail(error_of(cfg.error(), name));
+  const auto& limits = ctx.limits;
+  if (v->nq > limits.max_batch_searches) {
+    co_return fail(error_of(input_error::validation(fmt::format(
+        "queries: {} queries in one request, the limit is {}", v->nq, limits.max_batch_searches))));
+  }
+  if (v->k == 0) co_return fail(error_of(input_error::validation("k: must be at least 1")));
+  auto params = vector_of(**cfg, v->vector_name);
+  if (!params) co_return fail(error_of(params.error()));
+  const auto* p = *params;
+  if (v->dim != p->size) {
+    co_return fail(error_of(input_error::wrong_input(
+        fmt::format("Vector dimension error: expected dim: {}, got {}", p->size, v->dim))));
+  }
+  shard::search_query base;
+  base.vector_name = std::string(v->vector_name);
+  base.limit = std::min<size_t>(v->k, limits.max_limit);
+  base.ef = std::min<size_t>(v->ef, limits.max_ef);
+  base.exact = v->exact;
+  base.score_threshold = v->score_threshold;
+  base.with_payload =
+      v->with_payload ? shard::payload_selector::all() : shard::payload_selector::none();
+  if (!v->filter_json.empty()) {
+    // Decoded into owned values before any co_await (PRACTICES P13).
+    simdjson::dom::element f;
+    auto err = core_parser().parse(v->filter_json.data(), v->filter_json.size(), true).get(f);
+    if (err) {
+      co_return fail(
+          error_of(input_error::format(fmt::format("filter: {}", simdjson::error_message(err)))));
+    }
+    auto decoded = data::decode_filter(f, "filter");
+    if (!decoded) co_return fail(error_of(decoded.error()));
+    base.filter = std::make_shared<data::filter>(std::move(*decoded));
+  }
+  std::vector<std::vector<float>> queries;
+  queries.reserve(v->nq);
+  for (uint32_t q = 0; q < v->nq; ++q) {
+    auto values = take_vector([&](uint32_t j) { return v->value(q, j); }, v->dim, p->metric,
+                              fmt::format("queries[{}]", q));
+    if (!values) co_return fail(error_of(values.error()));
+    queries.push_back(std::move(*values));
+  }
+  std::vector<result<std::vector<shard::point_view>>> results(queries.size(),
+                                                              std::vector<shard::point_view>{});
+  auto* coord = ctx.coordinator;
+  if (queries.size() == 1) {
+    base.vector = std::move(queries[0]);
+    results[0] = co_await coord->search(name, std::move(base), 0);
+  } else {
+    co_await rt::parallel_for(queries.size(), [&](size_t i) -> awaitable<void> {
+      shard::search_query q = base;
+      q.vector = std::move(queries[i]);
+      results[i] = co_await coord->search(name, std::move(q), 0);
+    });
+  }
+  bytes out;
+  search_response_encoder enc(out, static_cast<uint32_t>(results.size()), v->with_payload);
+  for (auto& r : results) {
+    if (!r) co_return fail(error_of(r.error(), name));
+    enc.begin_query(static_cast<uint32_t>(r->size()));
+    for (auto& pv : *r) {
+      if (v->with_payload) {
+        enc.hit(pv.id, pv.score, pv.payload.to_json());
+      } else {
+        enc.hit(pv.id, pv.score);
+      }
+    }
+  }
+  enc.finish();
+  co_return reply::ok(std::move(out));
+}
+
+using method_fn = awaitable<reply> (*)(api_context, const request&);
+
+/// A method behind the readiness check. Not a capturing lambda coroutine: the context travels
+/// by value into the coroutine's frame (PRACTICES P7).
+awaitable<reply> guarded_call(std::shared_ptr<const api_context> ctx, method_fn fn,
+                              const request& req) {
+  if (auto r = not_ready(*ctx)) co_return std::move(*r);
+  co_return co_await fn(*ctx, req);
+}
+
+handler guarded(std::shared_ptr<const api_context> ctx, method_fn fn) {
+  return [ctx, fn](const request& req) { return guarded_call(ctx, fn, req); };
+}
+
+}  // namespace
+
+void add_api_methods(dispatcher& d, api_context ctx) {
+  auto shared = std::make_shared<const api_context>(std::move(ctx));
+  d.add(method::ping, [](const request& req) { return do_ping(req); });
+  d.add(method::create_collection, guarded(shared, do_create));
+  d.add(method::drop_collection, guarded(shared, do_drop));
+  d.add(method::collection_info, guarded(shared, do_info));
+  d.add(method::upsert, guarded(shared, do_upsert));
+  d.add(method::delete_points, guarded(shared, do_delete));
+  d.add(method::search, guarded(shared, do_search));
+}
+
+}  // namespace shoal::rpc
