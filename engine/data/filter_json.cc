@@ -35,7 +35,7 @@ decoded<std::vector<match_scalar>> decode_scalar_list(element e, const std::stri
   if (!e.is_array()) return format_error(where, "expected an array");
   std::vector<match_scalar> out;
   size_t i = 0;
-  for (auto item : e.get_array().value_unsafe()) {
+  for (auto item : simdjson::dom::array(e.get_array().value_unsafe())) {
     auto s = decode_scalar(item, fmt::format("{}[{}]", where, i++));
     if (!s) return s.error();
     out.push_back(std::move(*s));
@@ -75,7 +75,7 @@ decoded<std::vector<condition>> decode_clause(element e, const std::string& wher
   if (e.is_null()) return out;
   if (e.is_array()) {
     size_t i = 0;
-    for (auto item : e.get_array().value_unsafe()) {
+    for (auto item : simdjson::dom::array(e.get_array().value_unsafe())) {
       auto c = decode_condition(item, fmt::format("{}[{}]", where, i++), depth);
       if (!c) return c.error();
       out.push_back(std::move(*c));
@@ -98,7 +98,7 @@ decoded<condition> decode_field_condition(element obj, const std::string& where)
   auto key = decode_key(obj["key"].value_unsafe(), where + ".key");
   if (!key) return key.error();
   c.key = std::move(*key);
-  for (auto field : obj.get_object().value_unsafe()) {
+  for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
     auto name = field.key;
     if (name == "key" || field.value.is_null()) continue;
     if (name == "match" || name == "range" || name == "is_empty" || name == "is_null") continue;
@@ -175,7 +175,7 @@ decoded<condition> decode_condition(element e, const std::string& where, int dep
     condition c;
     c.k = condition::kind::has_id;
     size_t i = 0;
-    for (auto item : v.get_array().value_unsafe()) {
+    for (auto item : simdjson::dom::array(v.get_array().value_unsafe())) {
       auto id = decode_point_id(item, fmt::format("{}.has_id[{}]", where, i++));
       if (!id) return id.error();
       c.ids.push_back(*id);
@@ -244,7 +244,7 @@ decoded<filter> decode_filter(element e, const std::string& where, int depth) {
   filter f;
   if (e.is_null()) return f;
   if (!e.is_object()) return format_error(where, "expected an object");
-  for (auto field : e.get_object().value_unsafe()) {
+  for (auto field : simdjson::dom::object(e.get_object().value_unsafe())) {
     auto name = field.key;
     std::vector<condition>* clause = nullptr;
     if (name == "must")

@@ -23,7 +23,7 @@ result<json_value> json_value::from_dom(simdjson::dom::element e, int depth) {
       return json_value(std::string(e.get_string().value_unsafe()));
     case simdjson::dom::element_type::ARRAY: {
       array a;
-      for (auto child : e.get_array().value_unsafe()) {
+      for (auto child : simdjson::dom::array(e.get_array().value_unsafe())) {
         auto v = from_dom(child, depth + 1);
         if (!v) return v.error();
         a.push_back(std::move(*v));
@@ -32,7 +32,7 @@ result<json_value> json_value::from_dom(simdjson::dom::element e, int depth) {
     }
     case simdjson::dom::element_type::OBJECT: {
       json_value o{object{}};
-      for (auto field : e.get_object().value_unsafe()) {
+      for (auto field : simdjson::dom::object(e.get_object().value_unsafe())) {
         auto v = from_dom(field.value, depth + 1);
         if (!v) return v.error();
         o.set(std::string(field.key), std::move(*v));

@@ -124,7 +124,7 @@ decoded<std::vector<shard::named_vector>> decode_vectors(element v,
   std::string sparse;
   json_writer sw(sparse);
   bool any_sparse = false;
-  for (auto field : v.get_object().value_unsafe()) {
+  for (auto field : simdjson::dom::object(v.get_object().value_unsafe())) {
     std::string name(field.key);
     if (field.value.is_null()) continue;
     if (auto* p = cfg.find_vector(name)) {
@@ -254,7 +254,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
       if (!p && !is_sparse)
         return input_error::wrong_input("Not existing vector name error: " + name);
       size_t i = 0;
-      for (auto v : list.get_array().value_unsafe()) {
+      for (auto v : simdjson::dom::array(list.get_array().value_unsafe())) {
         if (v.is_null()) {
           ++i;
           continue;
@@ -277,7 +277,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
     if (vectors->is_array()) {
       if (auto e = per_name(*vectors, "")) return *e;
     } else if (vectors->is_object()) {
-      for (auto field : vectors->get_object().value_unsafe()) {
+      for (auto field : simdjson::dom::object(vectors->get_object().value_unsafe())) {
         if (auto e = per_name(field.value, std::string(field.key))) return *e;
       }
     } else {
@@ -295,7 +295,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
           fmt::format("batch.payloads: expected an array of {} payloads", n));
     }
     size_t i = 0;
-    for (auto p : payloads->get_array().value_unsafe()) {
+    for (auto p : simdjson::dom::array(payloads->get_array().value_unsafe())) {
       std::optional<element> pe;
       if (!p.is_null()) pe = p;
       auto payload = decode_payload(pe, fmt::format("batch.payloads[{}]", i));
@@ -331,7 +331,7 @@ decoded<shard::payload_selector> decode_with_payload(std::optional<element> e,
   auto paths = [](element list, const char* where) -> decoded<std::vector<data::key_path>> {
     if (!list.is_array()) return input_error::format(std::string(where) + ": expected an array");
     std::vector<data::key_path> out;
-    for (auto p : list.get_array().value_unsafe()) {
+    for (auto p : simdjson::dom::array(list.get_array().value_unsafe())) {
       std::string_view s;
       if (p.get_string().get(s) != simdjson::SUCCESS) {
         return input_error::format(std::string(where) + ": expected strings");
@@ -385,7 +385,7 @@ decoded<shard::vector_selector> decode_with_vector(std::optional<element> e,
   }
   if (!e->is_array())
     return input_error::format("with_vector: expected a boolean or a list of names");
-  for (auto n : e->get_array().value_unsafe()) {
+  for (auto n : simdjson::dom::array(e->get_array().value_unsafe())) {
     std::string_view name;
     if (n.get_string().get(name) != simdjson::SUCCESS) {
       return input_error::format("with_vector: expected vector names");

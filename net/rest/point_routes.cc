@@ -83,7 +83,7 @@ decoded<payload_change> decode_payload_change(element body, shard::mutation_type
     auto keys = member(body, "keys");
     if (!keys || !keys->is_array())
       return input_error::format("keys: expected a list of key paths");
-    for (auto k : keys->get_array().value_unsafe()) {
+    for (auto k : simdjson::dom::array(keys->get_array().value_unsafe())) {
       std::string_view ks;
       if (k.get_string().get(ks) != simdjson::SUCCESS) {
         return input_error::format("keys: expected strings");

@@ -327,7 +327,7 @@ void add_service_api_routes(http::router& r, rest_context ctx) {
     if (!body->is_object()) {
       co_return input_error_response(input_error::format("expected a JSON object"), t);
     }
-    for (auto field : body->get_object().value_unsafe()) {
+    for (auto field : simdjson::dom::object(body->get_object().value_unsafe())) {
       static constexpr std::string_view known[] = {
           "vectors",        "optimizers_config",  "params",  "hnsw_config", "quantization_config",
           "sparse_vectors", "strict_mode_config", "metadata"};
