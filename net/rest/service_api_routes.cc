@@ -313,6 +313,25 @@ void add_service_api_routes(http::router& r, rest_context ctx) {
     co_return ok("true", req.elapsed_seconds());
   });
 
+  // Aliases are not kept (REST_API.md §9 lists them as optional): the lists are empty and
+  // changes are refused, so a client that only reads them works.
+  r.add(verb::get, "/aliases", [](request_context& req) -> awaitable<response> {
+    co_return ok(R"({"aliases":[]})", req.elapsed_seconds());
+  });
+  r.add(verb::get, "/collections/{name}/aliases",
+        [coord = ctx.coordinator](request_context& req) -> awaitable<response> {
+          auto name = std::string(*req.path_param("name"));
+          if (auto cfg = coord->config(name); !cfg) {
+            co_return error_response(cfg.error(), name, req.elapsed_seconds());
+          }
+          co_return ok(R"({"aliases":[]})", req.elapsed_seconds());
+        });
+  r.add(verb::post, "/collections/aliases", [](request_context& req) -> awaitable<response> {
+    co_return http::error_json(http::status::bad_request,
+                               "Bad request: collection aliases are not supported by Shoal",
+                               req.elapsed_seconds());
+  });
+
   // Accepted and validated for shape; the settings it names (optimizers, HNSW for new segments,
   // quantization) have no runtime effect here, so nothing is changed (REST_API.md §9).
   auto* coord = ctx.coordinator;

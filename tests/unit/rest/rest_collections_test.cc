@@ -135,6 +135,13 @@ TEST(RestCollections, CreateGetListExistsDelete) {
   EXPECT_TRUE(is_error(
       s.call(boost::beast::http::verb::patch, "/collections/docs", R"({"bogus":{}})"), 400));
 
+  auto aliases = s.get("/collections/docs/aliases");
+  ASSERT_TRUE(is_ok(aliases));
+  EXPECT_EQ(result(aliases)["aliases"].get_array().size(), 0u);
+  EXPECT_TRUE(is_ok(s.get("/aliases")));
+  EXPECT_TRUE(is_error(s.get("/collections/nope/aliases"), 404));
+  EXPECT_TRUE(is_error(s.post("/collections/aliases", R"({"actions":[]})"), 400, "aliases"));
+
   auto dropped = s.del("/collections/docs");
   ASSERT_TRUE(is_ok(dropped));
   EXPECT_TRUE(bool(result(dropped)));
