@@ -157,7 +157,11 @@ awaitable<result<std::vector<point_view>>> coordinator::search(std::string name,
   size_t limit = q.limit;
   q.limit = offset + limit;
   std::vector<result<std::vector<point_view>>> parts(n, std::vector<point_view>{});
-  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+  // Shards on other cores first: a shard on this core is searched inline, without suspending,
+  // and would otherwise hold back the messages to the others until it is done.
+  auto first = rt::this_core().value() + 1;
+  co_await rt::parallel_for(n, [&](size_t j) -> awaitable<void> {
+    auto i = (j + first) % n;
     parts[i] = co_await on_shard(
         name, static_cast<uint32_t>(i),
         [q](collections& here, shard* s) -> result<std::vector<point_view>> {
