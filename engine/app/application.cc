@@ -16,6 +16,8 @@
 #include "net/http/server.h"
 #include "net/http/service_routes.h"
 #include "net/rest/rest_api.h"
+#include "net/rpc/api.h"
+#include "net/rpc/server.h"
 
 namespace shoal::app {
 namespace {
@@ -149,6 +151,35 @@ awaitable<void> application::start_and_serve() {
   }
   co_await http_servers->invoke_on_all([](http::http_server& s) { s.start(); });
   log().info("HTTP listening on {}:{}", ep.address().to_string(), ep.port());
+
+  // The binary RPC protocol (net/README.md, rpc/) on every core, the same way.
+  auto rpc_methods = std::make_shared<rpc::dispatcher>();
+  rpc::add_api_methods(*rpc_methods,
+                       {.coordinator = coordinator.get(),
+                        .limits = {.max_points_per_request = cfg_.rest.max_points_per_request,
+                                   .max_batch_searches = cfg_.rest.max_batch_searches,
+                                   .max_limit = cfg_.rest.max_limit,
+                                   .max_ef = cfg_.rest.max_ef},
+                        .ready = [this] { return ready_.load(); }});
+  auto rpc_servers = std::make_shared<rt::sharded<rpc::rpc_server>>();
+  co_await rpc_servers->start(std::shared_ptr<const rpc::dispatcher>(rpc_methods), cfg_.rpc);
+  stops_.push_back([rpc_servers]() -> awaitable<void> { co_await rpc_servers->stop(); });
+  auto rpc_ep = cfg_.rpc_addr.endpoint;
+  for (unsigned c = 0; c < rt::runtime::current().core_count(); ++c) {
+    // Core 0 first: with port 0 it picks the port the others join.
+    auto r = co_await rpc_servers->invoke_on(
+        core_id(c), [rpc_ep](rpc::rpc_server& s) { return s.listen(rpc_ep); });
+    if (!r) {
+      log().critical("cannot listen for RPC on {}: {}",
+                     c == 0 ? cfg_.rpc_addr.text : std::to_string(rpc_ep.port()),
+                     r.error().message());
+      exit_code_ = 1;
+      co_return;
+    }
+    rpc_ep.port(*r);
+  }
+  co_await rpc_servers->invoke_on_all([](rpc::rpc_server& s) { s.start(); });
+  log().info("RPC listening on {}:{}", rpc_ep.address().to_string(), rpc_ep.port());
 
   auto t0 = std::chrono::steady_clock::now();
   co_await shard::collections::load_all(*colls);

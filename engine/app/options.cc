@@ -83,8 +83,7 @@ std::vector<setting> settings() {
          c.http_addr = *a;
          return std::nullopt;
        }},
-      {"rpc-addr", "127.0.0.1:6335",
-       "binary RPC listen address HOST:PORT (validated; the RPC server arrives with issue #6)",
+      {"rpc-addr", "127.0.0.1:6335", "binary RPC listen address HOST:PORT",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {
          std::string err;
          auto a = parse_address(v, err);
@@ -211,6 +210,75 @@ std::vector<setting> settings() {
          c.rest.parser_keep_bytes = *n;
          return std::nullopt;
        }},
+      {"rpc.max-frame-size", "64MiB",
+       "largest RPC frame payload, as sent and decompressed (larger frames are refused)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 4096 || *n > (size_t{1} << 31)) return "expected a size from 4KiB to 2GiB";
+         c.rpc.max_frame_size = *n;
+         return std::nullopt;
+       }},
+      {"rpc.max-memory-per-core", "256MiB",
+       "request bytes one core holds at once; a connection waits for room before it reads a "
+       "payload (at least rpc.max-frame-size)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 4096) return "expected a size of at least 4KiB, such as 256MiB";
+         c.rpc.max_memory_per_core = *n;
+         return std::nullopt;
+       }},
+      {"rpc.max-in-flight-per-connection", "128",
+       "RPC requests read and not yet answered on one connection; beyond it reading pauses",
+       count_setting<size_t>(&rpc::server_config::max_in_flight_per_connection, &server_config::rpc,
+                             1, 1'000'000)},
+      {"rpc.max-connections-per-core", "10000", "open RPC connections per core",
+       count_setting<size_t>(&rpc::server_config::max_connections_per_core, &server_config::rpc, 1,
+                             1'000'000)},
+      {"rpc.request-timeout", "60s",
+       "deadline of an RPC request that gives none, and the longest one a client may ask for",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 60s";
+         c.rpc.request_timeout = *d;
+         return std::nullopt;
+       }},
+      {"rpc.idle-timeout", "5m", "an RPC connection with nothing in flight this long is closed",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 5m";
+         c.rpc.idle_timeout = *d;
+         return std::nullopt;
+       }},
+      {"rpc.body-timeout", "60s", "time to receive an RPC frame's payload after its header",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 60s";
+         c.rpc.body_timeout = *d;
+         return std::nullopt;
+       }},
+      {"rpc.write-timeout", "30s", "time to write queued RPC responses",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 30s";
+         c.rpc.write_timeout = *d;
+         return std::nullopt;
+       }},
+      {"rpc.drain-timeout", "10s", "at shutdown, time to answer RPC requests already read",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 10s";
+         c.rpc.drain_timeout = *d;
+         return std::nullopt;
+       }},
+      {"rpc.compress-threshold", "64KiB",
+       "RPC responses at least this large are sent LZ4-compressed when that saves an eighth "
+       "(0: never)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n) return "expected a size such as 0, 4KiB or 64KiB";
+         c.rpc.compress_threshold = *n;
+         return std::nullopt;
+       }},
       {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
        count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
                              1 << 20)},
@@ -254,8 +322,8 @@ std::string usage(const po::options_description& desc) {
   std::ostringstream out;
   out << "shoald " << version::kShoal << " — the Shoal vector search server\n\n"
       << "Usage: shoald [--config FILE] [options]\n\n"
-      << "With no options: a single node, data in ./shoal-data, HTTP on 127.0.0.1:6333, all "
-         "cores.\n"
+      << "With no options: a single node, data in ./shoal-data, HTTP on 127.0.0.1:6333, "
+         "binary RPC on 127.0.0.1:6335, all cores.\n"
       << "Flags override the config file; the file overrides the defaults below.\n"
       << "Sizes take KiB/MiB/GiB suffixes, durations ms/s/m/h.\n\n"
       << desc;
@@ -404,6 +472,12 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
     return {2, fmt::format(
                    "shoald: rest.upsert-body-limit ({}) must not exceed http.max-body-limit ({})\n",
                    cfg.rest.points_body_limit, cfg.http.max_body_limit)};
+  }
+  if (cfg.rpc.max_memory_per_core < cfg.rpc.max_frame_size) {
+    return {2,
+            fmt::format(
+                "shoald: rpc.max-memory-per-core ({}) must be at least rpc.max-frame-size ({})\n",
+                cfg.rpc.max_memory_per_core, cfg.rpc.max_frame_size)};
   }
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,

@@ -10,6 +10,7 @@
 #include "engine/shard/collections.h"
 #include "net/http/http_config.h"
 #include "net/rest/rest_context.h"
+#include "net/rpc/server_config.h"
 
 namespace shoal::app {
 
@@ -28,6 +29,7 @@ struct server_config {
   http::http_config http;
   shard::node_options storage;  // data_dir is filled from data_dir
   rest::rest_limits rest;
+  rpc::server_config rpc;
   std::string effective_settings;  // "name=value ..." as applied, for the startup log
 };
 

@@ -1,7 +1,9 @@
 #include "net/rpc/client.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
+#include <sys/socket.h>
 #include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -65,6 +67,25 @@ struct connection : std::enable_shared_from_this<connection> {
   std::deque<std::shared_ptr<queued_frame>> out;
   rt::event out_changed;
   bool broken = false;
+  bool closing = false;  // the server said it closes this connection: no new calls on it
+  clock::time_point last_heard = clock::now();  // the last frame received (or the connect)
+
+  /// A connection with nothing in flight that has been quiet a while may have been closed by
+  /// the server (its idle timeout) without this side having run its reader since: peek for
+  /// end-of-stream before putting a request on it, so that request is not lost to the race.
+  bool closed_while_idle() {
+    if (broken || closing) return true;
+    if (!waiting.empty() || clock::now() - last_heard < std::chrono::milliseconds(50)) {
+      return false;
+    }
+    char byte;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      fail_all({status::disconnected, "the server closed the idle connection"});
+      return true;
+    }
+    return false;
+  }
 
   void complete(pending* p, outcome<buffer> r) {
     p->done = true;
@@ -133,6 +154,9 @@ struct connection : std::enable_shared_from_this<connection> {
                         : result.error());
         co_return;
       }
+      last_heard = clock::now();
+      // The server closes a connection after refusing a frame over its size limit.
+      if (!result && result.error().code == status::frame_too_large) closing = true;
       auto it = waiting.find(h->correlation);
       if (it == waiting.end()) continue;  // its call timed out: dropped
       auto* p = it->second;
@@ -241,7 +265,7 @@ struct client::state {
   awaitable<outcome<std::shared_ptr<connection>>> get_connection(clock::time_point deadline) {
     for (;;) {
       if (closed) co_return error{status::unavailable, "the client is closed"};
-      if (conn && !conn->broken) co_return conn;
+      if (conn && !conn->closed_while_idle()) co_return conn;
       if (connecting) {
         connect_done.reset();
         if (!co_await connect_done.wait(deadline - clock::now())) {

@@ -27,6 +27,7 @@ class shoald_instance {
   bool start(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
     std::vector<std::string> args = {"--data-dir",  data_dir_.string(),
                                      "--http-addr", "127.0.0.1:" + std::to_string(port_),
+                                     "--rpc-addr",  "127.0.0.1:0",
                                      "--cores",     "2",
                                      "--log-level", "info"};
     args.insert(args.end(), extra_.begin(), extra_.end());

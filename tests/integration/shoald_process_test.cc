@@ -34,6 +34,9 @@ struct running_shoald {
     bool has_addr = false;
     for (auto& s : a) has_addr |= s == "--http-addr";
     if (!has_addr) a.insert(a.end(), {"--http-addr", "127.0.0.1:0"});
+    bool has_rpc = false;
+    for (auto& s : a) has_rpc |= s == "--rpc-addr";
+    if (!has_rpc) a.insert(a.end(), {"--rpc-addr", "127.0.0.1:0"});
     return a;
   }
   child_process process;
