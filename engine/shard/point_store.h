@@ -7,6 +7,7 @@
 // about 80 (a red-black node per point), which matters at a billion points' scale of memory.
 
 #include <absl/container/btree_map.h>
+#include <absl/container/flat_hash_map.h>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,14 +19,28 @@
 
 namespace shoal::shard {
 
+// 40 bytes: a point_id would take 24 (its kind flag pads to 8), so the record keeps the id's
+// words and packs the flag with the others; sparse vectors, which few points have, live in a
+// side table of the store rather than a pointer in every record.
 struct point_record {
-  data::point_id id;
+  uint64_t id_hi = 0;
+  uint64_t id_lo = 0;
   uint64_t version = 0;                       // LSN of the last write that touched it
   std::unique_ptr<data::json_value> payload;  // null: no payload
-  std::unique_ptr<std::string> sparse_json;   // null: no sparse vectors
   uint32_t vector_mask = 0;                   // bit i: has the collection's i-th vector
   bool live = false;
+  bool id_is_uuid = false;
+
+  data::point_id id() const {
+    return id_is_uuid ? data::point_id::uuid(id_hi, id_lo) : data::point_id::number(id_lo);
+  }
+  void set_id(const data::point_id& id) {
+    id_hi = id.hi();
+    id_lo = id.lo();
+    id_is_uuid = id.is_uuid();
+  }
 };
+static_assert(sizeof(point_record) == 40, "point_record grew: it is paid once per point");
 
 class point_store {
  public:
@@ -45,6 +60,15 @@ class point_store {
   bool live(uint32_t slot) const { return slot < records_.size() && records_[slot].live; }
   size_t size() const { return ids_.size(); }
   size_t slot_count() const { return records_.size(); }
+  /// Sparse vectors of a live slot as given (JSON), or null.
+  const std::string* sparse(uint32_t slot) const {
+    if (sparse_.empty()) return nullptr;
+    auto it = sparse_.find(slot);
+    return it == sparse_.end() ? nullptr : &it->second;
+  }
+  /// Sets (empty: clears) the sparse vectors of a live slot.
+  void set_sparse(uint32_t slot, std::string json);
+
   /// Rebuilds the free list after insert_at() calls.
   void finish_loading();
 
@@ -61,6 +85,7 @@ class point_store {
   absl::btree_map<data::point_id, uint32_t> ids_;
   std::vector<point_record> records_;
   std::vector<uint32_t> free_;
+  absl::flat_hash_map<uint32_t, std::string> sparse_;
   size_t payload_bytes_ = 0;
 };
 

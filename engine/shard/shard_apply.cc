@@ -130,11 +130,7 @@ void shard::apply_upsert(upsert_mutation&& u, uint64_t lsn) {
       store_.payload_bytes() += payload_cost(*rec.payload);
       index_payload(slot, *rec.payload);
     }
-    if (p.sparse_json.empty()) {
-      rec.sparse_json.reset();
-    } else {
-      rec.sparse_json = std::make_unique<std::string>(std::move(p.sparse_json));
-    }
+    store_.set_sparse(slot, std::move(p.sparse_json));
     rec.version = lsn;
   }
 }

@@ -102,7 +102,7 @@ class shard_filter final : public index::label_filter {
     auto slot = static_cast<uint32_t>(label);
     if (!store_.live(slot)) return false;
     auto& rec = store_.at(slot);
-    return data::evaluate(filter_, rec.id, rec.payload.get());
+    return data::evaluate(filter_, rec.id(), rec.payload.get());
   }
   std::optional<std::span<const index::label_t>> candidate_labels() const override {
     if (!exact_) return std::nullopt;
@@ -163,7 +163,7 @@ std::optional<std::vector<uint32_t>> shard::plan(const data::filter& f) const {
 point_view shard::view(uint32_t slot, const payload_selector& p, const vector_selector& v) const {
   auto& rec = store_.at(slot);
   point_view out;
-  out.id = rec.id;
+  out.id = rec.id();
   out.version = rec.version;
   out.with_payload = p.m != payload_selector::mode::none;
   if (out.with_payload) out.payload = project(rec.payload.get(), p);
@@ -178,7 +178,7 @@ point_view shard::view(uint32_t slot, const payload_selector& p, const vector_se
       nv.values.resize(indexes_[i]->dim());
       if (indexes_[i]->get_vector(slot, nv.values)) out.vectors.push_back(std::move(nv));
     }
-    if (rec.sparse_json && v.all) out.sparse_json = *rec.sparse_json;
+    if (auto* sparse = store_.sparse(slot); sparse && v.all) out.sparse_json = *sparse;
   }
   return out;
 }
@@ -206,7 +206,7 @@ result<std::vector<point_view>> shard::search(const search_query& q,
       exact.emplace();
       for (auto slot : *cand) {
         auto& rec = store_.at(slot);
-        if (rec.live && data::evaluate(*q.filter, rec.id, rec.payload.get()))
+        if (rec.live && data::evaluate(*q.filter, rec.id(), rec.payload.get()))
           exact->push_back(slot);
       }
       if (exact->empty()) return results;
@@ -252,15 +252,15 @@ std::vector<point_view> shard::scroll(const scroll_query& q) const {
   size_t want = q.limit + 1;  // one more, so the coordinator knows the next page's offset
   auto passes = [&](uint32_t slot) {
     auto& rec = store_.at(slot);
-    return !q.filter || data::evaluate(*q.filter, rec.id, rec.payload.get());
+    return !q.filter || data::evaluate(*q.filter, rec.id(), rec.payload.get());
   };
   if (q.filter && !q.filter->empty()) {
     if (auto cand = plan(*q.filter); cand && cand->size() < store_.size() / 4) {
       std::vector<std::pair<data::point_id, uint32_t>> hits;
       for (auto slot : *cand) {
         auto& rec = store_.at(slot);
-        if (rec.live && (!q.from || !(rec.id < *q.from)) && passes(slot))
-          hits.emplace_back(rec.id, slot);
+        if (rec.live && (!q.from || !(rec.id() < *q.from)) && passes(slot))
+          hits.emplace_back(rec.id(), slot);
       }
       std::sort(hits.begin(), hits.end());
       for (size_t i = 0; i < hits.size() && out.size() < want; ++i) {
@@ -282,7 +282,7 @@ uint64_t shard::count(const data::filter* f) const {
   if (auto cand = plan(*f)) {
     for (auto slot : *cand) {
       auto& rec = store_.at(slot);
-      if (rec.live && data::evaluate(*f, rec.id, rec.payload.get())) ++n;
+      if (rec.live && data::evaluate(*f, rec.id(), rec.payload.get())) ++n;
     }
     return n;
   }
@@ -297,7 +297,7 @@ std::vector<data::point_id> shard::matching_ids(const data::filter& f) const {
   if (auto cand = plan(f)) {
     for (auto slot : *cand) {
       auto& rec = store_.at(slot);
-      if (rec.live && data::evaluate(f, rec.id, rec.payload.get())) ids.push_back(rec.id);
+      if (rec.live && data::evaluate(f, rec.id(), rec.payload.get())) ids.push_back(rec.id());
     }
     std::sort(ids.begin(), ids.end());
     return ids;

@@ -313,7 +313,8 @@ result<std::filesystem::path> write_snapshot(const shard& s, const std::filesyst
     put<uint64_t>(buf, rec.version);
     put<uint32_t>(buf, rec.vector_mask);
     put_str(buf, rec.payload ? rec.payload->to_json() : std::string());
-    put_str(buf, rec.sparse_json ? *rec.sparse_json : std::string());
+    const std::string* sparse = s.store_.sparse(slot);
+    put_str(buf, sparse ? *sparse : std::string());
     if (buf.size() >= (1 << 16)) {
       if (auto r = w.write(buf.data(), buf.size()); !r) return r.error();
       buf.clear();
@@ -392,25 +393,25 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
           return fail(errc::corrupt_snapshot);
         }
         point_record rec;
-        rec.id = kind ? data::point_id::uuid(hi, lo) : data::point_id::number(lo);
+        const auto id = kind ? data::point_id::uuid(hi, lo) : data::point_id::number(lo);
+        rec.set_id(id);
         rec.version = version;
         rec.vector_mask = mask;
         if (!payload.empty()) {
           auto v = data::json_value::parse(payload);
           if (!v) {
             problem =
-                fmt::format("points section: payload of point {} is not JSON", rec.id.to_string());
+                fmt::format("points section: payload of point {} is not JSON", id.to_string());
             return fail(errc::corrupt_snapshot);
           }
           rec.payload = std::make_unique<data::json_value>(std::move(*v));
         }
-        if (!sparse.empty()) rec.sparse_json = std::make_unique<std::string>(std::move(sparse));
-        auto id_text = rec.id;
         if (s.store_.live(slot) || !s.store_.insert_at(slot, std::move(rec))) {
           problem = fmt::format("points section: slot {} or point {} appears twice", slot,
-                                id_text.to_string());
+                                id.to_string());
           return fail(errc::corrupt_snapshot);
         }
+        s.store_.set_sparse(slot, std::move(sparse));
       }
     } else if (sh->tag == kTagIndex) {
       std::string name;

@@ -1,6 +1,7 @@
 #include "index/hnsw/hnsw_graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -9,7 +10,7 @@
 namespace shoal::index {
 namespace {
 
-size_t align_up(size_t v, size_t a) {
+constexpr size_t align_up(size_t v, size_t a) {
   return (v + a - 1) / a * a;
 }
 
@@ -21,31 +22,65 @@ hnsw_graph::hnsw_graph(size_t max_links, size_t payload_bytes)
   meta_at_ = payload_at_ - 16;
   links_bytes_ = 4 + 4 * max_links0_;
   stride_ = align_up(payload_at_ + payload_bytes_, 64);
-  // About 4 MiB per chunk: 256 to 65,536 slots.
-  const size_t want = std::max<size_t>(1, (size_t{4} << 20) / stride_);
+  // Chunks of about 16 to 32 MiB (a power of two of slots, 256 to 1M): large enough that a
+  // chunk's partial huge page at its end (kept in 4 KiB pages) is a few percent of it and a
+  // billion-point graph needs only tens of thousands of mappings, small enough that a graph's
+  // unused capacity (at most one chunk) stays a few percent of a large graph.
+  const size_t want = std::max<size_t>(1, (size_t{32} << 20) / stride_);
   chunk_bits_ = 8;
-  while (chunk_bits_ < 16 && (size_t{1} << (chunk_bits_ + 1)) <= want) ++chunk_bits_;
+  while (chunk_bits_ < 20 && (size_t{1} << (chunk_bits_ + 1)) <= want) ++chunk_bits_;
   chunk_mask_ = (uint32_t{1} << chunk_bits_) - 1;
 }
 
 namespace {
 
-std::byte* allocate_records(size_t bytes) {
-  // Walks touch records at random: with 4 KiB pages nearly every visit on a large graph also
-  // misses the TLB. Allocations of 2 MiB and more are 2 MiB-aligned and asked to be backed by
-  // transparent huge pages (honoured when THP is in "madvise" or "always" mode).
-  constexpr size_t kHugePage = size_t{2} << 20;
-  const bool huge = bytes >= kHugePage;
-  const size_t alloc_bytes = huge ? align_up(bytes, kHugePage) : align_up(bytes, 64);
-  auto* fresh = static_cast<std::byte*>(std::aligned_alloc(huge ? kHugePage : 64, alloc_bytes));
-  if (fresh == nullptr) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-  if (huge) ::madvise(fresh, alloc_bytes, MADV_HUGEPAGE);
-#endif
-  return fresh;
-}
+constexpr size_t kHugePage = size_t{2} << 20;
+
+std::atomic<size_t> g_mapped_bytes{0};
 
 }  // namespace
+
+size_t hnsw_graph::mapped_bytes() {
+  return g_mapped_bytes.load(std::memory_order_relaxed);
+}
+
+void hnsw_graph::chunk_free::operator()(std::byte* p) const {
+  if (mapped) {
+    ::munmap(p, bytes);
+    g_mapped_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  } else {
+    std::free(p);
+  }
+}
+
+hnsw_graph::chunk_ptr hnsw_graph::allocate_records(size_t bytes) {
+  // Walks touch records at random: with 4 KiB pages nearly every visit on a large graph also
+  // misses the TLB. Chunks of 2 MiB and more are mapped directly, 2 MiB-aligned, and asked to be
+  // backed by transparent huge pages (honoured when THP is in "madvise" or "always" mode).
+  // Mapping them ourselves rather than through aligned_alloc: glibc keeps the whole
+  // over-allocation it needs for the alignment (up to 2 MiB a chunk) mapped until the free.
+  if (bytes < kHugePage) {
+    auto* p = static_cast<std::byte*>(std::aligned_alloc(64, align_up(bytes, 64)));
+    if (p == nullptr) throw std::bad_alloc();
+    return chunk_ptr(p, chunk_free{bytes, false});
+  }
+  const size_t length = align_up(bytes, 4096);
+  void* raw = ::mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = align_up(start, kHugePage);
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const uintptr_t end = start + length + kHugePage;
+  if (end > aligned + length)
+    ::munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+  auto* p = reinterpret_cast<std::byte*>(aligned);
+#ifdef MADV_HUGEPAGE
+  ::madvise(p, length, MADV_HUGEPAGE);
+#endif
+  g_mapped_bytes.fetch_add(length, std::memory_order_relaxed);
+  return chunk_ptr(p, chunk_free{length, true});
+}
 
 void hnsw_graph::add_chunk() {
   // A small graph keeps one chunk and doubles it (copying a small chunk is cheap), so an index
@@ -53,11 +88,11 @@ void hnsw_graph::add_chunk() {
   // nothing is copied again.
   if (chunks_.size() <= 1 && capacity_ < chunk_slots()) {
     size_t slots = std::min(chunk_slots(), std::max<size_t>(64, capacity_ * 2));
-    auto* fresh = allocate_records(slots * stride_);
+    auto fresh = allocate_records(slots * stride_);
     if (!chunks_.empty() && slot_count_ > 0)
-      std::memcpy(fresh, chunks_[0].get(), slot_count_ * stride_);
+      std::memcpy(fresh.get(), chunks_[0].get(), slot_count_ * stride_);
     chunks_.clear();
-    chunks_.emplace_back(fresh);
+    chunks_.push_back(std::move(fresh));
     capacity_ = slots;
     return;
   }

@@ -2,7 +2,7 @@
 // HNSW node storage (PRACTICES A12): fixed-size level-0 records in fixed-size chunks, plus a
 // small per-node array for the rare nodes that live on upper levels.
 //
-// Chunks (about 4 MiB, a power of two of slots each) rather than one block: growing never
+// Chunks (16-32 MiB, a power of two of slots each) rather than one block: growing never
 // copies the graph (a copy of a large graph would stall its core for hundreds of milliseconds
 // and briefly need twice the memory), and unused capacity is at most one chunk. A record's
 // address is one shift, one mask and one load from a small table that stays in cache.
@@ -132,11 +132,18 @@ class hnsw_graph {
   void reset(size_t slots);
 
   size_t memory_usage() const;
+  /// Bytes of record chunks mapped directly (not through malloc) by all graphs of the process:
+  /// what a malloc-based measure of memory must add.
+  static size_t mapped_bytes();
 
  private:
-  struct aligned_free {
-    void operator()(std::byte* p) const { std::free(p); }
+  struct chunk_free {
+    size_t bytes;
+    bool mapped;  // munmap (a huge-page chunk) rather than free
+    void operator()(std::byte* p) const;
   };
+  using chunk_ptr = std::unique_ptr<std::byte, chunk_free>;
+  static chunk_ptr allocate_records(size_t bytes);
 
   const uint32_t* count_ptr(slot_t s, unsigned lvl) const {
     if (lvl == 0) return reinterpret_cast<const uint32_t*>(record(s));
@@ -164,7 +171,7 @@ class hnsw_graph {
   size_t capacity_ = 0;
   unsigned chunk_bits_;
   uint32_t chunk_mask_;
-  std::vector<std::unique_ptr<std::byte, aligned_free>> chunks_;
+  std::vector<chunk_ptr> chunks_;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   size_t upper_nodes_ = 0;  // nodes with level > 0, for memory accounting
   size_t upper_words_total_ = 0;

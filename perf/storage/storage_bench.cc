@@ -29,6 +29,7 @@
 #include "engine/runtime/blocking_pool.h"
 #include "engine/runtime/smp.h"
 #include "engine/shard/shard.h"
+#include "index/hnsw/hnsw_graph.h"
 
 namespace {
 
@@ -46,9 +47,10 @@ struct options {
   bool reuse = false;  // restart: reopen an existing shard instead of building one (profiling)
 };
 
+// malloc's allocated bytes (as measured for hnswlib) plus the HNSW chunks mapped directly.
 size_t heap_bytes() {
   auto m = mallinfo2();
-  return m.uordblks + m.hblkhd;
+  return m.uordblks + m.hblkhd + index::hnsw_graph::mapped_bytes();
 }
 
 double secs_since(clock_type::time_point t0) {
