@@ -387,7 +387,8 @@ TEST(RpcMessages, SearchRequestAndResultsRoundTrip) {
                      .filter_json = R"({"must":[]})",
                      .dim = 2,
                      .queries = queries};
-  auto v = decode_search(encode(req));
+  const bytes encoded = encode(req);  // the view below points into it
+  auto v = decode_search(encoded);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->k, 5u);
   EXPECT_EQ(v->ef, 64u);
