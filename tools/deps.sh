@@ -2,6 +2,7 @@
 # Installs what Shoal needs from Debian's apt, and only what is missing, so a second run is fast.
 #   tools/deps.sh build   compilers, libraries and test frameworks (make build, make test)
 #   tools/deps.sh bench   plus the reference libraries the benchmarks compare against (make bench)
+# etcd-server is there for the tests, which start their own etcd on free loopback ports.
 # `build` also installs the pinned npm clients of the REST compatibility test (tests/clients) into
 # tests/clients/node_modules (git-ignored), again only when package-lock.json changed.
 set -euo pipefail
@@ -14,6 +15,7 @@ build_pkgs=(
   libsimdjson-dev liblz4-dev libssl-dev libspdlog-dev libfmt-dev
   libopenblas-serial-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  etcd-server
 )
 bench_pkgs=(libhnswlib-dev python3-numpy python3-faiss wrk)
 

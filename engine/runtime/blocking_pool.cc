@@ -7,8 +7,8 @@ namespace shoal::rt {
 
 std::string_view blocking_reason_name(blocking_reason r) {
   static constexpr std::array<std::string_view, kBlockingReasons> names = {
-      "fsync",  "open", "close", "read",     "write", "unlink",
-      "rename", "stat", "mkdir", "truncate", "other"};
+      "fsync",  "open", "close", "read",     "write",   "unlink",
+      "rename", "stat", "mkdir", "truncate", "resolve", "other"};
   return names[static_cast<size_t>(r)];
 }
 

@@ -40,9 +40,10 @@ enum class blocking_reason : uint8_t {
   stat,
   mkdir,
   truncate,
+  resolve,  // getaddrinfo
   other
 };
-inline constexpr size_t kBlockingReasons = 11;
+inline constexpr size_t kBlockingReasons = 12;
 std::string_view blocking_reason_name(blocking_reason r);
 
 class blocking_pool {
