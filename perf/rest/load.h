@@ -23,7 +23,8 @@ struct load_options {
   size_t connections = 16;
   double warmup_seconds = 2;
   double seconds = 10;
-  double rate = 0;  // requests per second; 0 = closed loop
+  double rate = 0;        // requests per second; 0 = closed loop
+  int client_nice = -10;  // the load thread's nice value while it runs (ignored without rights)
 };
 
 struct load_result {

@@ -231,10 +231,11 @@ int cmd_search(const args& a) {
     for (auto& t : builders) t.join();
   }
   size_t rounds = a.count("ref-rounds", 5);
+  if (a.kv.count("skip-reference")) rounds = 0;
   std::vector<double> thread_seconds(shards);
   std::vector<std::vector<std::vector<uint64_t>>> ref_hits(shards);
   double ref_qps = 0;
-  for (int pass = 0; pass < 3; ++pass) {  // best of three passes
+  for (int pass = 0; pass < (rounds ? 3 : 1); ++pass) {  // best of three passes
     std::vector<std::thread> workers;
     std::atomic<size_t> ready{0};
     for (size_t s = 0; s < shards; ++s) {
@@ -263,7 +264,7 @@ int cmd_search(const args& a) {
     }
     for (auto& t : workers) t.join();
     double slowest = *std::max_element(thread_seconds.begin(), thread_seconds.end());
-    ref_qps = std::max(ref_qps, double(queries.size() * rounds) / slowest);
+    if (rounds) ref_qps = std::max(ref_qps, double(queries.size() * rounds) / slowest);
   }
   // Reference recall: merge the shards' answers by distance.
   std::vector<std::vector<uint64_t>> ref_ids(queries.size());
@@ -311,8 +312,13 @@ int cmd_search(const args& a) {
   lo.connections = a.count("connections", 16);
   lo.seconds = a.num("seconds", 10);
   lo.warmup_seconds = a.num("warmup", 2);
+  lo.client_nice = static_cast<int>(a.num("client-nice", -10));
   load_result peak;
   size_t peak_runs = a.count("peak-runs", 2);
+  if (a.kv.count("open-rate")) {  // only the open loop, at this rate (latency studies)
+    peak_runs = 0;
+    peak.qps = 2 * a.num("open-rate", 1000);
+  }
   for (size_t i = 0; i < peak_runs; ++i) {  // best of the runs, like the reference
     auto r = run_load(lo, requests);
     fmt::print(
@@ -444,6 +450,7 @@ int cmd_ingest(const args& a) {
   lo.connections = a.count("connections", 4);
   lo.seconds = a.num("seconds", 8);
   lo.warmup_seconds = a.num("warmup", 1);
+  lo.client_nice = static_cast<int>(a.num("client-nice", -10));
   // Requests are used round-robin: stop before ids would repeat.
   auto r = run_load(lo, requests);
   if (r.requests + lo.connections * 4 > n_requests) {

@@ -89,11 +89,15 @@ awaitable<int> ingest(const ingest_options& o) {
   }
   collection_spec spec = o.spec;
   spec.dim = data.dim;
-  size_t connections = o.connections
-                           ? o.connections
-                           : (o.target.rpc ? std::min<size_t>(o.concurrency, 4) : o.concurrency);
   auto ex = co_await asio::this_coro::executor;
-  auto t = make_target(o.target, ex, connections, o.concurrency);
+  auto t = make_target(o.target, ex, o.connections, o.concurrency);
+  if (auto e = co_await t->open(); !e.empty()) {
+    std::fprintf(stderr, "shoal-perf %s: cannot reach %s: %s\n", "ingest", o.target.text.c_str(),
+                 e.c_str());
+    t->close();
+    co_return 1;
+  }
+  size_t connections = t->connections();
   auto created = co_await t->ensure_collection(spec);
   if (!created.ok) {
     std::fprintf(stderr, "shoal-perf ingest: cannot create collection %s: %s\n", spec.name.c_str(),
@@ -187,7 +191,7 @@ int run_ingest(const args_t& args) {
       .option("shards", "N", "shards, when created (0: the server's default)", "0")
       .option("batch", "N", "points per request", "1000")
       .option("concurrency", "N", "requests in flight", "4")
-      .option("connections", "N", "connections (0: RPC min(concurrency, 4), HTTP concurrency)", "0")
+      .option("connections", "N", "connections (0: RPC one per server core, HTTP concurrency)", "0")
       .option("durability", "memory|local|replicated",
               "durability of each write (default: the collection's)", "")
       .option("limit", "N", "only the first N vectors (0: all)", "0")

@@ -131,6 +131,7 @@ class search_run {
     auto ex = co_await asio::this_coro::executor;
     rt::semaphore slots(o_.concurrency, SIZE_MAX, "in flight");
     size_t outstanding = 0;
+    bool scheduled_all = false;
     rt::event all_done;
     auto period = std::chrono::duration<double>(1.0 / o_.rate);
     for (uint64_t i = 0;; ++i) {
@@ -148,9 +149,11 @@ class search_run {
             account(i, r, ns_between(due, steady::now()));
           },
           [&](std::exception_ptr) {
-            if (--outstanding == 0) all_done.set();
+            if (--outstanding == 0 && scheduled_all) all_done.set();
           });
     }
+    // Only now may "none outstanding" mean "all done": between sends it happens all the time.
+    scheduled_all = true;
     if (outstanding > 0) co_await all_done.wait();
   }
 
@@ -207,11 +210,15 @@ awaitable<int> search(const search_options& o) {
                  gt.dim);
     co_return 1;
   }
-  size_t connections = o.connections
-                           ? o.connections
-                           : (o.target.rpc ? std::min<size_t>(o.concurrency, 4) : o.concurrency);
   auto ex = co_await asio::this_coro::executor;
-  auto t = make_target(o.target, ex, connections, o.concurrency);
+  auto t = make_target(o.target, ex, o.connections, o.concurrency);
+  if (auto e = co_await t->open(); !e.empty()) {
+    std::fprintf(stderr, "shoal-perf %s: cannot reach %s: %s\n", "search", o.target.text.c_str(),
+                 e.c_str());
+    t->close();
+    co_return 1;
+  }
+  size_t connections = t->connections();
   std::vector<prepared> requests;
   requests.reserve(queries.rows);
   for (size_t i = 0; i < queries.rows; ++i) {
@@ -299,7 +306,7 @@ int run_search(const args_t& args) {
       .option("k", "K", "neighbours per query", "10")
       .option("ef", "EF", "HNSW search beam width (0: the server's default)", "0")
       .option("concurrency", "N", "requests in flight (open loop: at most)", "8")
-      .option("connections", "N", "connections (0: RPC min(concurrency, 4), HTTP concurrency)", "0")
+      .option("connections", "N", "connections (0: RPC one per server core, HTTP concurrency)", "0")
       .option("duration", "S", "run this many seconds", "0")
       .option("count", "N", "run this many requests (default: one pass over the queries)", "0")
       .option("rate", "R", "open loop at R requests per second (0: closed loop)", "0")

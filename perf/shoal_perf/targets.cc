@@ -1,5 +1,6 @@
 #include "perf/shoal_perf/targets.h"
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 
@@ -40,16 +41,46 @@ rpc::durability_level durability_of(const std::string& d) {
 class rpc_target final : public target {
  public:
   rpc_target(const target_address& a, asio::any_io_executor ex, size_t connections,
-             size_t in_flight) {
-    rpc::client_options o;
-    o.host = a.host;
-    o.port = a.port;
-    o.max_in_flight = std::max<size_t>(in_flight, 1);
-    o.request_timeout = std::chrono::seconds(120);
-    for (size_t i = 0; i < std::max<size_t>(connections, 1); ++i) {
-      clients_.push_back(std::make_unique<rpc::client>(ex, o));
-    }
+             size_t in_flight)
+      : ex_(std::move(ex)), wanted_(connections), in_flight_(std::max<size_t>(in_flight, 1)) {
+    o_.host = a.host;
+    o_.port = a.port;
+    o_.max_in_flight = in_flight_;
+    o_.request_timeout = std::chrono::seconds(120);
   }
+
+  awaitable<std::string> open() override {
+    // The kernel spreads connections over the server's cores (SO_REUSEPORT) by a hash: open
+    // them one by one and keep those that land on a core with the fewest so far, so every core
+    // gets its share of decoding and merging.
+    auto first = std::make_unique<rpc::client>(ex_, o_);
+    auto p = co_await first->call(rpc::method::ping, rpc::encode_ping_request(),
+                                  std::chrono::seconds(10));
+    if (!p) co_return p.error().describe();
+    auto info = rpc::decode_ping_response(p->span());
+    if (!info || info->cores == 0) co_return std::string("the ping response does not decode");
+    size_t cores = info->cores;
+    size_t n = wanted_ ? wanted_ : std::min(in_flight_, cores);
+    std::vector<size_t> per_core(cores, 0);
+    per_core[info->core % cores]++;
+    clients_.push_back(std::move(first));
+    for (size_t attempt = 0; clients_.size() < n && attempt < 16 * n; ++attempt) {
+      auto c = std::make_unique<rpc::client>(ex_, o_);
+      auto r = co_await c->ping();
+      if (!r) co_return r.error().describe();
+      size_t core = r->core % cores;
+      size_t fewest = *std::min_element(per_core.begin(), per_core.end());
+      if (per_core[core] > fewest && attempt + 1 < 16 * n) {
+        c->close();  // try again: another source port hashes elsewhere
+        continue;
+      }
+      per_core[core]++;
+      clients_.push_back(std::move(c));
+    }
+    co_return std::string();
+  }
+
+  size_t connections() const override { return clients_.size(); }
 
   awaitable<send_result> ensure_collection(const collection_spec& spec) override {
     auto json = create_config_json(spec);
@@ -121,6 +152,10 @@ class rpc_target final : public target {
     return c;
   }
 
+  asio::any_io_executor ex_;
+  rpc::client_options o_;
+  size_t wanted_;
+  size_t in_flight_;
   std::vector<std::unique_ptr<rpc::client>> clients_;
   size_t next_ = 0;
 };
@@ -223,6 +258,9 @@ class http_target final : public target {
       idle_.push_back(conns_.back().get());
     }
   }
+
+  awaitable<std::string> open() override { co_return std::string(); }  // connects lazily
+  size_t connections() const override { return conns_.size(); }
 
   awaitable<send_result> ensure_collection(const collection_spec& spec) override {
     auto r = co_await send(render("PUT", "/collections/" + spec.name, create_config_json(spec)));
@@ -387,7 +425,7 @@ std::string create_config_json(const collection_spec& spec) {
 std::unique_ptr<target> make_target(const target_address& a, asio::any_io_executor ex,
                                     size_t connections, size_t in_flight) {
   if (a.rpc) return std::make_unique<rpc_target>(a, std::move(ex), connections, in_flight);
-  return std::make_unique<http_target>(a, std::move(ex), connections);
+  return std::make_unique<http_target>(a, std::move(ex), connections ? connections : in_flight);
 }
 
 }  // namespace shoal::perf

@@ -55,6 +55,11 @@ struct prepared {
 class target {
  public:
   virtual ~target() = default;
+  /// Connects (RPC: learns the server's cores with ping and spreads its connections over
+  /// them, one per core unless --connections says otherwise). An error text, or empty.
+  virtual awaitable<std::string> open() = 0;
+  /// Connections in use (after open()).
+  virtual size_t connections() const = 0;
   /// Creates the collection unless it exists.
   virtual awaitable<send_result> ensure_collection(const collection_spec& spec) = 0;
   /// Points first_id .. first_id + n - 1 with the vectors at `vectors` (n x dim).
@@ -68,8 +73,9 @@ class target {
   virtual void close() = 0;
 };
 
-/// `connections`: RPC connections (requests are spread over them) or HTTP connections (one
-/// request in flight each); `in_flight`: the most requests the caller will have outstanding.
+/// `connections`: RPC connections (requests are spread over them; 0: one per server core, at
+/// most `in_flight`) or HTTP connections (one request in flight each; 0: `in_flight`);
+/// `in_flight`: the most requests the caller will have outstanding.
 std::unique_ptr<target> make_target(const target_address& a, asio::any_io_executor ex,
                                     size_t connections, size_t in_flight);
 
