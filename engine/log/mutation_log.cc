@@ -453,6 +453,7 @@ awaitable<void> mutation_log::flush_loop() {
       it->second->done.set();
       it = waiters_.erase(it);
     }
+    if (on_durable_) on_durable_(durable_lsn_);
   }
   flushing_ = false;
 }

@@ -104,6 +104,9 @@ class mutation_log {
     on_discard_ = std::move(fn);
   }
 
+  /// Called on the log's core each time durable_lsn() advances (replication wakes its streams).
+  void set_on_durable(std::function<void(uint64_t durable_lsn)> fn) { on_durable_ = std::move(fn); }
+
   uint64_t next_lsn() const { return next_lsn_; }
   uint64_t last_lsn() const { return next_lsn_ - 1; }
   uint64_t durable_lsn() const { return durable_lsn_; }
@@ -162,6 +165,7 @@ class mutation_log {
   rt::semaphore io_lock_{1};  // one file-changing job at a time (flush, truncate, close)
   rt::gate gate_{"mutation log"};
   std::function<void(uint64_t, uint64_t, error_code)> on_discard_;
+  std::function<void(uint64_t)> on_durable_;
 
   metrics::counter& bytes_written_;
   metrics::counter& fsyncs_;

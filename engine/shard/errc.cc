@@ -24,6 +24,16 @@ std::string_view error_message(errc e) {
       return "collection failed to load";
     case errc::replication_unavailable:
       return "durability=replicated needs a collection with followers (replication_factor > 1)";
+    case errc::corrupt_terms:
+      return "the shard's term history file is corrupt";
+    case errc::not_leader:
+      return "this replica is not the shard's leader; send writes to the leader";
+    case errc::stale_term:
+      return "the sender's term is older than this replica's";
+    case errc::log_mismatch:
+      return "replicated records do not continue this replica's log";
+    case errc::needs_snapshot:
+      return "the replica's log cannot be cut there; it needs a snapshot transfer";
   }
   return "unknown shard error";
 }

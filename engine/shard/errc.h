@@ -18,6 +18,11 @@ enum class errc {
   collection_not_found,
   collection_failed,        // the collection could not be loaded (see the log for why)
   replication_unavailable,  // durability=replicated on a collection without followers
+  corrupt_terms,            // the shard's term history file fails its checks
+  not_leader,               // a write sent to a replica that is not the shard's leader
+  stale_term,               // a message from a leader of an older term than this replica's
+  log_mismatch,             // replicated records that do not continue this replica's log
+  needs_snapshot,  // the replica must be rebuilt from a snapshot (its log cannot be cut there)
 };
 
 std::string_view error_message(errc e);

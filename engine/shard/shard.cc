@@ -148,6 +148,11 @@ awaitable<result<void>> shard::load(recovery_info& info) {
     payload_indexes_[field] = std::move(idx);
   }
 
+  auto terms =
+      co_await pool().run(rt::blocking_reason::read, [dir] { return term_history::load(dir); });
+  if (!terms) co_return terms.error();
+  terms_ = std::move(*terms);
+
   wal::log_config lc;
   lc.dir = opts_.dir / "log";
   lc.segment_bytes = opts_.log_segment_bytes;
@@ -177,8 +182,11 @@ awaitable<result<void>> shard::load(recovery_info& info) {
   auto opened = co_await wal::mutation_log::open(lc, std::move(replay), &report);
   if (!opened) co_return opened.error();
   log_ = std::move(*opened);
-  log_->set_on_discard(
-      [this](uint64_t first, uint64_t last, error_code ec) { on_discard(first, last, ec); });
+  watch_log();
+  // A term begun after the log's end (its start was saved, its records never written) is kept:
+  // it is where that term's writes would have started.
+  terms_.truncate_after(log_->next_lsn());
+  known_term_ = terms_.current_term();
   info.replayed = replayed;
   info.torn_bytes_cut = report.torn_bytes_cut;
   log_bytes_at_snapshot_ = log_->disk_bytes();
@@ -204,6 +212,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   co_await wait_writable();
   if (closed_) co_return errc::closed;
   if (reloading_) co_return errc::recovering;
+  if (!leader_) co_return errc::not_leader;
   if (o.level == durability::replicated) co_return errc::replication_unavailable;
   if (opts_.memory_limit && memory_usage() > opts_.memory_limit) {
     write_errors_.inc();
@@ -298,7 +307,7 @@ result<uint64_t> shard::append_and_apply(mutation m) {
     }
     compressible = vector_bytes * 2 < body.size();
   }
-  auto lsn = log_->append(0, static_cast<uint8_t>(type_of(m)), body, compressible);
+  auto lsn = log_->append(known_term_, static_cast<uint8_t>(type_of(m)), body, compressible);
   if (!lsn) {
     write_errors_.inc();
     return lsn.error();
@@ -429,6 +438,15 @@ awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path
   co_return result<void>{};
 }
 
+void shard::watch_log() {
+  log_->set_on_discard(
+      [this](uint64_t first, uint64_t last, error_code ec) { on_discard(first, last, ec); });
+  log_->set_on_durable([this](uint64_t) {
+    durable_advanced_.set();  // wakes every waiter; later waits block again
+    durable_advanced_.reset();
+  });
+}
+
 void shard::on_discard(uint64_t first, uint64_t last, error_code ec) {
   // Memory holds mutations the log just dropped: rebuild memory from what is on disk.
   if (reloading_ || closed_) return;
@@ -462,8 +480,9 @@ awaitable<void> shard::reload() {
   store_ = std::move(f.store_);
   payload_indexes_ = std::move(f.payload_indexes_);
   log_ = std::move(f.log_);
-  log_->set_on_discard(
-      [this](uint64_t first, uint64_t last, error_code ec) { on_discard(first, last, ec); });
+  watch_log();
+  terms_ = std::move(f.terms_);
+  known_term_ = std::max(known_term_, terms_.current_term());
   snapshot_lsn_ = f.snapshot_lsn_;
   log_bytes_at_snapshot_ = f.log_bytes_at_snapshot_;
   reloading_ = false;

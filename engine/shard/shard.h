@@ -30,9 +30,11 @@
 #include "engine/runtime/asio.h"
 #include "engine/runtime/event.h"
 #include "engine/runtime/gate.h"
+#include "engine/runtime/semaphore.h"
 #include "engine/shard/point_store.h"
 #include "engine/shard/shard_snapshot.h"
 #include "engine/shard/shard_types.h"
+#include "engine/shard/term_history.h"
 #include "index/scratch.h"
 #include "index/vector_index.h"
 
@@ -91,6 +93,46 @@ class shard {
   awaitable<result<void>> snapshot_now(std::optional<std::filesystem::path> export_link = {});
   /// Writes every point as an upsert mutation to `sink`, for exports.
   shard_stats stats() const;
+
+  // ---- Replication (shard_replica.cc). A replica either leads its shard (takes client writes,
+  // which its log records under its term) or follows (takes only records its leader wrote).
+  // A shard opened on its own leads in term 0, so a single node needs none of this. ----
+  struct replica_position {
+    uint64_t term = 0;       // the newest term this replica knows of
+    bool leader = false;     // leads in `term`
+    uint64_t last_lsn = 0;   // its log's last record (0: none)
+    uint64_t last_term = 0;  // the term that wrote last_lsn
+    uint64_t durable_lsn = 0;
+    uint64_t first_lsn = 0;  // the first record still in its log (older ones are in the snapshot)
+    uint64_t snapshot_lsn = 0;
+  };
+  replica_position position() const;
+  /// Leads in `term` (newer than any it knows): later client writes carry it. The term's start
+  /// is made durable in the term history before this returns.
+  awaitable<result<void>> become_leader(uint64_t term);
+  /// Follows the leader of `term` (not older than any it knows): client writes get not_leader.
+  awaitable<result<void>> become_follower(uint64_t term);
+  /// Follower: appends and applies records its leader wrote. They must continue this log
+  /// (prev_lsn = its last LSN, written in prev_term) and come from a leader of a term not older
+  /// than this replica knows (a newer one makes a leader step down). With `sync`, returns once
+  /// they are durable. Returns the durable LSN.
+  awaitable<result<uint64_t>> append_replicated(uint64_t leader_term, uint64_t prev_lsn,
+                                                uint64_t prev_term,
+                                                std::vector<wal::log_record> records, bool sync);
+  /// Removes every record after `lsn` and rebuilds memory from disk: a replica whose log holds
+  /// records its new leader never had. needs_snapshot when lsn is before the snapshot.
+  awaitable<result<void>> truncate_after(uint64_t lsn);
+  /// The last LSN this log holds of `term` (or of the newest term before it): where a replica
+  /// whose last record has `term` stops sharing this log.
+  uint64_t end_of_term(uint64_t term) const;
+  /// The term that wrote `lsn` in this log (0: none).
+  uint64_t term_at(uint64_t lsn) const { return terms_.term_at(lsn); }
+  /// Durable records from `from`, about max_bytes of bodies; needs_snapshot when `from` is no
+  /// longer in the log.
+  awaitable<result<std::vector<wal::log_record>>> read_log(uint64_t from, size_t max_bytes);
+  /// Waits until the durable LSN passes `lsn`; false on timeout or when the shard closes.
+  awaitable<bool> wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout);
+
   uint32_t id() const { return opts_.shard_id; }
   const std::filesystem::path& dir() const { return opts_.dir; }
   void set_config(std::shared_ptr<const collection_config> c);
@@ -118,6 +160,7 @@ class shard {
   void maybe_snapshot();
   awaitable<result<void>> take_snapshot(std::optional<std::filesystem::path> export_link = {});
   void on_discard(uint64_t first, uint64_t last, error_code ec);
+  void watch_log();
   awaitable<void> reload();
   awaitable<void> wait_writable();
   void start_ticker();
@@ -141,6 +184,11 @@ class shard {
   bool reloading_ = false;
   bool closed_ = false;
   rt::event writable_;  // set while writes may proceed
+  term_history terms_;
+  uint64_t known_term_ = 0;  // the newest term seen (>= terms_.current_term())
+  bool leader_ = true;
+  rt::event durable_advanced_;     // pulsed when the log's durable LSN advances
+  rt::semaphore replica_lock_{1};  // one replication change at a time
   std::unique_ptr<asio::steady_timer> ticker_;
   rt::gate gate_{"shard"};
 

@@ -1,0 +1,210 @@
+// A shard's replication surface (shard.h, "Replication"): roles and terms, the follower's append
+// of records its leader wrote, truncation of a diverged suffix, and the leader's log reads.
+//
+// Invariants (checked in release builds too, PRACTICES A19):
+//  * a follower's log is a prefix of its leader's plus nothing else: records are appended only
+//    when they continue the log exactly (LSN and the term of the previous record match);
+//  * terms in the log never decrease, and a record's term is never newer than its sender's;
+//  * the term history is durable before any record of a new term is appended, so after a crash
+//    every record on disk has its term on record.
+#include <chrono>
+
+#include "engine/common/assert.h"
+#include "engine/common/logger.h"
+#include "engine/runtime/blocking_pool.h"
+#include "engine/shard/errc.h"
+#include "engine/shard/shard.h"
+
+namespace shoal::shard {
+namespace {
+
+spdlog::logger& log() {
+  static auto& l = logging::get("shard");
+  return l;
+}
+
+awaitable<result<void>> save_terms(const term_history& h, const std::filesystem::path& dir) {
+  co_return co_await rt::runtime::current().blocking().run(rt::blocking_reason::write,
+                                                           [h, dir] { return h.save(dir); });
+}
+
+awaitable<void> yield_now() {
+  co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+}
+
+}  // namespace
+
+shard::replica_position shard::position() const {
+  replica_position p;
+  p.term = known_term_;
+  p.leader = leader_;
+  p.snapshot_lsn = snapshot_lsn_;
+  if (log_) {
+    p.last_lsn = log_->last_lsn();
+    p.durable_lsn = log_->durable_lsn();
+    p.first_lsn = log_->first_lsn();
+  }
+  p.last_term = terms_.term_at(p.last_lsn);
+  return p;
+}
+
+uint64_t shard::end_of_term(uint64_t term) const {
+  return terms_.end_of(term, log_ ? log_->last_lsn() : 0);
+}
+
+awaitable<result<void>> shard::become_leader(uint64_t term) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  auto lock = co_await replica_lock_.acquire();
+  if (!lock) co_return errc::closed;
+  if (leader_ && term == known_term_) co_return result<void>{};
+  if (term <= known_term_ && !(term == 0 && known_term_ == 0)) co_return errc::stale_term;
+  if (!log_ || reloading_) co_return errc::recovering;
+  term_history next = terms_;
+  bool begun = next.begin(term, log_->next_lsn());
+  SHOAL_ASSERT(begun, "term {} must start after term {}", term, terms_.current_term());
+  if (auto s = co_await save_terms(next, opts_.dir); !s) co_return s.error();
+  terms_ = std::move(next);
+  known_term_ = term;
+  leader_ = true;
+  log().info("{}: leads in term {} from LSN {}", opts_.dir.string(), term, log_->next_lsn());
+  co_return result<void>{};
+}
+
+awaitable<result<void>> shard::become_follower(uint64_t term) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  auto lock = co_await replica_lock_.acquire();
+  if (!lock) co_return errc::closed;
+  if (term < known_term_) co_return errc::stale_term;
+  if (leader_) log().info("{}: follows the leader of term {}", opts_.dir.string(), term);
+  known_term_ = term;
+  leader_ = false;
+  co_return result<void>{};
+}
+
+awaitable<result<uint64_t>> shard::append_replicated(uint64_t leader_term, uint64_t prev_lsn,
+                                                     uint64_t prev_term,
+                                                     std::vector<wal::log_record> records,
+                                                     bool sync) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  auto lock = co_await replica_lock_.acquire();
+  if (!lock) co_return errc::closed;
+  co_await wait_writable();
+  if (closed_) co_return errc::closed;
+  if (reloading_ || !log_) co_return errc::recovering;
+  if (leader_term < known_term_) co_return errc::stale_term;
+  if (leader_term == known_term_ && leader_ && leader_term != 0) {
+    // Two leaders of one term would mean the lease protocol failed; refuse rather than mix.
+    log().error("{}: records from another leader of my own term {}", opts_.dir.string(),
+                leader_term);
+    co_return errc::log_mismatch;
+  }
+  if (leader_ || leader_term > known_term_) {
+    if (leader_)
+      log().info("{}: steps down for the leader of term {}", opts_.dir.string(), leader_term);
+    leader_ = false;
+    known_term_ = leader_term;
+  }
+  if (prev_lsn != log_->last_lsn() || terms_.term_at(prev_lsn) != prev_term) {
+    co_return errc::log_mismatch;
+  }
+  // Check the whole batch before changing anything, so a bad batch changes nothing.
+  uint64_t expect = prev_lsn + 1, term = prev_term;
+  for (auto& r : records) {
+    if (r.lsn != expect || r.term < term || r.term > leader_term) co_return errc::log_mismatch;
+    expect = r.lsn + 1;
+    term = r.term;
+  }
+  if (records.empty()) co_return log_->durable_lsn();
+  auto since_yield = std::chrono::steady_clock::now();
+  uint64_t last = prev_lsn;
+  for (auto& r : records) {
+    if (r.term > terms_.current_term()) {
+      term_history next = terms_;
+      bool begun = next.begin(r.term, r.lsn);
+      SHOAL_ASSERT(begun, "replicated term {} at LSN {} after term {}", r.term, r.lsn,
+                   terms_.current_term());
+      if (auto s = co_await save_terms(next, opts_.dir); !s) co_return s.error();
+      terms_ = std::move(next);
+      if (closed_ || reloading_) co_return errc::recovering;
+    }
+    auto m = decode_mutation(r.type, r.body);
+    if (!m) {
+      log().error("{}: replicated record LSN {} does not decode", opts_.dir.string(), r.lsn);
+      co_return errc::bad_record;
+    }
+    auto lsn = log_->append(r.term, r.type, r.body);
+    if (!lsn) {
+      write_errors_.inc();
+      co_return lsn.error();
+    }
+    SHOAL_ASSERT(*lsn == r.lsn, "replicated record LSN {} appended as {}", r.lsn, *lsn);
+    apply(std::move(*m), *lsn);
+    writes_.inc();
+    last = *lsn;
+    if (std::chrono::steady_clock::now() - since_yield > opts_.chunk_budget) {
+      // Memory still follows the log: nothing else appends while replica_lock_ is held and
+      // client writes are refused on a follower.
+      co_await yield_now();
+      since_yield = std::chrono::steady_clock::now();
+      if (closed_ || reloading_) co_return errc::recovering;
+    }
+  }
+  if (sync) {
+    if (auto s = co_await log_->sync(last); !s) {
+      write_errors_.inc();
+      co_return s.error();
+    }
+  } else {
+    log_->request_flush();
+  }
+  maybe_snapshot();
+  co_return log_->durable_lsn();
+}
+
+awaitable<result<void>> shard::truncate_after(uint64_t lsn) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  auto lock = co_await replica_lock_.acquire();
+  if (!lock) co_return errc::closed;
+  co_await wait_writable();
+  if (closed_) co_return errc::closed;
+  if (reloading_ || !log_) co_return errc::recovering;
+  if (lsn >= log_->last_lsn()) co_return result<void>{};
+  if (lsn < snapshot_lsn_ || lsn + 1 < log_->first_lsn()) co_return errc::needs_snapshot;
+  log().warn("{}: cutting LSNs {}..{} that the leader never had", opts_.dir.string(), lsn + 1,
+             log_->last_lsn());
+  reloading_ = true;
+  writable_.reset();
+  auto cut = co_await log_->truncate_suffix(lsn + 1);
+  term_history next = terms_;
+  next.truncate_after(lsn);
+  auto saved = cut ? co_await save_terms(next, opts_.dir) : result<void>{};
+  // Memory holds the cut records: rebuild it from disk either way (reload ends `reloading_`).
+  co_await reload();
+  if (!cut) co_return cut.error();
+  if (!saved) co_return saved.error();
+  co_return result<void>{};
+}
+
+awaitable<result<std::vector<wal::log_record>>> shard::read_log(uint64_t from, size_t max_bytes) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  if (reloading_ || !log_) co_return errc::recovering;
+  if (from < log_->first_lsn()) co_return errc::needs_snapshot;
+  co_return co_await log_->read(from, max_bytes);
+}
+
+awaitable<bool> shard::wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout) {
+  auto deadline = rt::clock::now() + timeout;
+  while (!closed_ && (!log_ || log_->durable_lsn() <= lsn)) {
+    auto now = rt::clock::now();
+    if (now >= deadline) co_return false;
+    if (!co_await durable_advanced_.wait(deadline - now)) co_return false;
+  }
+  co_return !closed_;
+}
+
+}  // namespace shoal::shard
