@@ -13,11 +13,14 @@
 #include "engine/common/version.h"
 #include "engine/runtime/sharded.h"
 #include "engine/shard/coordinator.h"
+#include "engine/shard/leader_hint.h"
 #include "net/http/server.h"
 #include "net/http/service_routes.h"
 #include "net/rest/rest_api.h"
 #include "net/rpc/api.h"
 #include "net/rpc/server.h"
+#include "replication/follower_service.h"
+#include "replication/static_cluster.h"
 
 namespace shoal::app {
 namespace {
@@ -104,6 +107,18 @@ awaitable<void> application::start_and_serve() {
   // Collections first, so the REST routes have something to serve; they load after HTTP is up,
   // and /readyz stays 503 until they have (recovery progress is logged per shard).
   auto colls = std::make_shared<rt::sharded<shard::collections>>();
+  std::shared_ptr<const repl::static_cluster> cluster;
+  if (!cfg_.cluster.node_id.empty()) {
+    cluster = std::make_shared<const repl::static_cluster>(cfg_.cluster);
+    // Set before any server starts; read-only afterwards (leader_hint.h).
+    shard::set_leader_hint(
+        [cluster](std::string_view name) { return cluster->describe(cluster->leader_of(name)); });
+    cfg_.storage.on_shard_open = [cluster](const shard::collection_config& c, shard::shard& s) {
+      return cluster->on_shard_open(c, s);
+    };
+    log().info("static cluster: node {} of {} hosts", cfg_.cluster.node_id,
+               cfg_.cluster.peers.size());
+  }
   co_await colls->start(cfg_.storage);
   stops_.push_back([colls]() -> awaitable<void> { co_await colls->stop(); });
   auto coordinator = std::make_shared<shard::coordinator>(*colls);
@@ -161,6 +176,10 @@ awaitable<void> application::start_and_serve() {
                                    .max_limit = cfg_.rest.max_limit,
                                    .max_ef = cfg_.rest.max_ef},
                         .ready = [this] { return ready_.load(); }});
+  if (cluster) {
+    repl::add_follower_methods(
+        *rpc_methods, {.collections = colls.get(), .ready = [this] { return ready_.load(); }});
+  }
   auto rpc_servers = std::make_shared<rt::sharded<rpc::rpc_server>>();
   co_await rpc_servers->start(std::shared_ptr<const rpc::dispatcher>(rpc_methods), cfg_.rpc);
   stops_.push_back([rpc_servers]() -> awaitable<void> { co_await rpc_servers->stop(); });

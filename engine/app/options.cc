@@ -279,6 +279,51 @@ std::vector<setting> settings() {
          c.rpc.compress_threshold = *n;
          return std::nullopt;
        }},
+      {"node-id", "", "this host's id in a cluster (with --peers); empty: a single node",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         for (char ch : v) {
+           if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' &&
+               ch != '.') {
+             return "expected letters, digits, '-', '_' or '.'";
+           }
+         }
+         c.cluster.node_id = v;
+         return std::nullopt;
+       }},
+      {"peers", "",
+       "a static cluster: every host as ID=HOST:RPC_PORT[/HTTP_PORT], comma-separated, this one "
+       "included (replication/README.md)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v.empty()) return std::nullopt;
+         auto p = repl::parse_peers(v);
+         if (!p) return p.error();
+         c.cluster.peers = std::move(*p);
+         return std::nullopt;
+       }},
+      {"replication.min-acks", "1",
+       "followers that must hold a write durably before durability=replicated acknowledges it",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_number<size_t>(v);
+         if (!n || *n < 1 || *n > 64) return "expected a whole number from 1 to 64";
+         c.cluster.min_acks = *n;
+         return std::nullopt;
+       }},
+      {"replication.ack-timeout", "10s",
+       "durability=replicated: how long a write waits for followers before it fails",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 10s";
+         c.cluster.ack_timeout = *d;
+         return std::nullopt;
+       }},
+      {"replication.heartbeat", "250ms",
+       "a leader with nothing to ship sends each follower an empty batch this often",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0) return "expected a positive duration such as 250ms";
+         c.cluster.heartbeat = *d;
+         return std::nullopt;
+       }},
       {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
        count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
                              1 << 20)},
@@ -478,6 +523,11 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
             fmt::format(
                 "shoald: rpc.max-memory-per-core ({}) must be at least rpc.max-frame-size ({})\n",
                 cfg.rpc.max_memory_per_core, cfg.rpc.max_frame_size)};
+  }
+  if (!cfg.cluster.node_id.empty() || !cfg.cluster.peers.empty()) {
+    if (auto err = repl::validate(cfg.cluster)) {
+      return {2, fmt::format("shoald: cluster settings: {}\n", *err)};
+    }
   }
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,

@@ -11,6 +11,7 @@
 #include "net/http/http_config.h"
 #include "net/rest/rest_context.h"
 #include "net/rpc/server_config.h"
+#include "replication/static_cluster.h"
 
 namespace shoal::app {
 
@@ -30,6 +31,7 @@ struct server_config {
   shard::node_options storage;  // data_dir is filled from data_dir
   rest::rest_limits rest;
   rpc::server_config rpc;
+  repl::cluster_settings cluster;  // node_id empty: a single node
   std::string effective_settings;  // "name=value ..." as applied, for the startup log
 };
 

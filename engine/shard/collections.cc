@@ -85,6 +85,12 @@ awaitable<std::optional<std::string>> collections::open_local_shards(std::string
       log().info("collection {} shard {}: snapshot LSN {}, {} log records replayed, {:.3f} s", name,
                  id, info.snapshot_lsn, info.replayed, info.seconds);
     }
+    if (opts_.on_shard_open) {
+      if (auto r = co_await opts_.on_shard_open(*e.config, **s); !r) {
+        co_await (*s)->close();
+        co_return fmt::format("shard {}: {}", id, r.error().message());
+      }
+    }
     e.shards[id] = std::move(*s);
   }
   co_return std::nullopt;

@@ -11,6 +11,7 @@
 // where <dir> is the name with unsafe bytes percent-encoded (collection_config.h).
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +33,9 @@ struct node_options {
   bool snapshot_on_close = true;
   size_t shard_memory_limit = 0;
   size_t log_segment_bytes = 64u << 20;
+  /// Runs on the shard's core once a shard has opened, before it serves: the cluster layer
+  /// gives it its replication role here. An error fails the collection's load.
+  std::function<awaitable<result<void>>(const collection_config&, shard&)> on_shard_open;
 };
 
 class collections {

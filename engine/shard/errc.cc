@@ -32,6 +32,8 @@ std::string_view error_message(errc e) {
       return "the sender's term is older than this replica's";
     case errc::log_mismatch:
       return "replicated records do not continue this replica's log";
+    case errc::replication_timeout:
+      return "the write is durable on the leader but too few followers acknowledged it in time";
     case errc::needs_snapshot:
       return "the replica's log cannot be cut there; it needs a snapshot transfer";
   }

@@ -22,7 +22,9 @@ enum class errc {
   not_leader,               // a write sent to a replica that is not the shard's leader
   stale_term,               // a message from a leader of an older term than this replica's
   log_mismatch,             // replicated records that do not continue this replica's log
-  needs_snapshot,  // the replica must be rebuilt from a snapshot (its log cannot be cut there)
+  needs_snapshot,
+  replication_timeout,  // durability=replicated: too few followers acknowledged in time  // the
+                        // replica must be rebuilt from a snapshot (its log cannot be cut there)
 };
 
 std::string_view error_message(errc e);

@@ -213,7 +213,9 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   if (closed_) co_return errc::closed;
   if (reloading_) co_return errc::recovering;
   if (!leader_) co_return errc::not_leader;
-  if (o.level == durability::replicated) co_return errc::replication_unavailable;
+  if (o.level == durability::replicated && (!replicator_ || replicator_->followers() == 0)) {
+    co_return errc::replication_unavailable;
+  }
   if (opts_.memory_limit && memory_usage() > opts_.memory_limit) {
     write_errors_.inc();
     co_return errc::memory_limit;
@@ -282,7 +284,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
       }
     }
   }
-  if (o.level == durability::local) {
+  if (o.level == durability::local || o.level == durability::replicated) {
     auto s = co_await log_->sync(last);
     if (!s) {
       write_errors_.inc();
@@ -292,6 +294,14 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
     log_->request_flush();
   }
   maybe_snapshot();
+  if (o.level == durability::replicated) {
+    // Durable here; now on enough followers too (their logs are fsynced before they answer).
+    if (!replicator_) co_return errc::replication_unavailable;
+    if (auto r = co_await replicator_->wait_replicated(last); !r) {
+      write_errors_.inc();
+      co_return r.error();
+    }
+  }
   co_return write_ack{last};
 }
 
@@ -498,7 +508,9 @@ awaitable<void> shard::close() {
   }
   closed_ = true;
   writable_.set();
+  durable_advanced_.set();  // wakes replication streams waiting for records, which now end
   if (ticker_) ticker_->cancel();
+  if (replicator_) co_await replicator_->stop();
   co_await gate_.close();
   if (log_) co_await log_->close();
 }

@@ -53,6 +53,20 @@ struct shard_options {
   std::chrono::microseconds chunk_budget{2000};  // aimed-at time of one chunk on the core
 };
 
+/// The leader side of a shard's replication, installed by the replication layer (which depends
+/// on this library, not the other way round). Lives on the shard's core; the shard owns it and
+/// stops it before its log closes.
+class replicator {
+ public:
+  virtual ~replicator() = default;
+  /// Resolves once `lsn` is durable on enough followers (durability=replicated), or fails with
+  /// errc::replication_timeout / replication_unavailable.
+  virtual awaitable<result<void>> wait_replicated(uint64_t lsn) = 0;
+  /// Followers that ship from this shard (0: durability=replicated cannot be honoured).
+  virtual size_t followers() const = 0;
+  virtual awaitable<void> stop() = 0;
+};
+
 struct recovery_info {
   uint64_t snapshot_lsn = 0;
   uint64_t replayed = 0;
@@ -132,6 +146,10 @@ class shard {
   awaitable<result<std::vector<wal::log_record>>> read_log(uint64_t from, size_t max_bytes);
   /// Waits until the durable LSN passes `lsn`; false on timeout or when the shard closes.
   awaitable<bool> wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout);
+  /// Installs the leader's replicator (replacing and stopping any previous one; null removes).
+  awaitable<void> set_replicator(std::unique_ptr<replicator> r);
+  replicator* get_replicator() const { return replicator_.get(); }
+  bool closed() const { return closed_; }
 
   uint32_t id() const { return opts_.shard_id; }
   const std::filesystem::path& dir() const { return opts_.dir; }
@@ -189,6 +207,7 @@ class shard {
   bool leader_ = true;
   rt::event durable_advanced_;     // pulsed when the log's durable LSN advances
   rt::semaphore replica_lock_{1};  // one replication change at a time
+  std::unique_ptr<replicator> replicator_;
   std::unique_ptr<asio::steady_timer> ticker_;
   rt::gate gate_{"shard"};
 

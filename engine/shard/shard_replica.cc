@@ -207,4 +207,10 @@ awaitable<bool> shard::wait_durable_beyond(uint64_t lsn, rt::clock::duration tim
   co_return !closed_;
 }
 
+awaitable<void> shard::set_replicator(std::unique_ptr<replicator> r) {
+  auto old = std::move(replicator_);
+  replicator_ = std::move(r);
+  if (old) co_await old->stop();
+}
+
 }  // namespace shoal::shard

@@ -7,6 +7,7 @@
 #include "engine/log/errc.h"
 #include "engine/runtime/errc.h"
 #include "engine/shard/errc.h"
+#include "engine/shard/leader_hint.h"
 
 namespace shoal::rest {
 
@@ -104,6 +105,18 @@ http::response error_response(const error_code& ec, std::string_view collection,
                                 seconds);
       case errc::replication_unavailable:
         return http::error_json(status::bad_request, "Bad request: " + ec.message(), seconds);
+      case errc::not_leader: {
+        auto leader = shard::leader_hint(collection);
+        return http::error_json(
+            status::misdirected_request,
+            fmt::format("Misdirected: this node follows collection `{}` and takes no writes for "
+                        "it; send them to its leader{}",
+                        collection, leader.empty() ? std::string() : ": " + leader),
+            seconds);
+      }
+      case errc::replication_timeout:
+        return http::error_json(status::service_unavailable, "Service unavailable: " + ec.message(),
+                                seconds);
       case errc::collection_failed:
         return http::error_json(
             status::internal_server_error,

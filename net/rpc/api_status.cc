@@ -7,6 +7,7 @@
 #include "engine/log/errc.h"
 #include "engine/runtime/errc.h"
 #include "engine/shard/errc.h"
+#include "engine/shard/leader_hint.h"
 #include "net/rpc/errc.h"
 
 namespace shoal::rpc {
@@ -28,6 +29,10 @@ error error_of(const error_code& ec, std::string_view collection) {
         return {status::unavailable, "Service unavailable: " + ec.message()};
       case shard::errc::replication_unavailable:
         return {status::wrong_input, "Bad request: " + ec.message()};
+      case shard::errc::not_leader:
+        return {status::not_leader, shard::leader_hint(collection)};
+      case shard::errc::replication_timeout:
+        return {status::unavailable, "Service unavailable: " + ec.message()};
       case shard::errc::collection_failed:
         return {status::internal,
                 fmt::format("Service internal error: collection `{}` failed to load; see the "

@@ -28,6 +28,8 @@ std::string_view status_name(status s) {
       return "not_found";
     case status::already_exists:
       return "already_exists";
+    case status::not_leader:
+      return "not_leader";
     case status::timeout:
       return "timeout";
     case status::overloaded:

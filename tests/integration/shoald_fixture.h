@@ -27,7 +27,7 @@ class shoald_instance {
   bool start(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
     std::vector<std::string> args = {"--data-dir",  data_dir_.string(),
                                      "--http-addr", "127.0.0.1:" + std::to_string(port_),
-                                     "--rpc-addr",  "127.0.0.1:0",
+                                     "--rpc-addr",  "127.0.0.1:" + std::to_string(rpc_port_),
                                      "--cores",     "2",
                                      "--log-level", "info"};
     args.insert(args.end(), extra_.begin(), extra_.end());
@@ -50,6 +50,11 @@ class shoald_instance {
     return process_->wait_exit(std::chrono::seconds(60));
   }
   uint16_t port() const { return port_; }
+  /// Fixed ports (a cluster's hosts must know each other's before they start); 0: any.
+  void set_ports(uint16_t http, uint16_t rpc) {
+    port_ = http;
+    rpc_port_ = rpc;
+  }
   std::string log() const { return process_ ? process_->log() : std::string(); }
   child_process* process() { return process_.get(); }
 
@@ -58,6 +63,7 @@ class shoald_instance {
   std::filesystem::path log_dir_;
   std::vector<std::string> extra_;
   uint16_t port_ = 0;  // 0 first; then the same port again on restart
+  uint16_t rpc_port_ = 0;
   int starts_ = 0;
   std::unique_ptr<child_process> process_;
 };

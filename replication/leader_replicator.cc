@@ -1,0 +1,63 @@
+#include "replication/leader_replicator.h"
+
+#include "engine/shard/errc.h"
+
+namespace shoal::repl {
+
+leader_replicator::leader_replicator(shard::shard& s, std::string collection, uint32_t shard_id,
+                                     uint64_t term, std::vector<follower_address> followers,
+                                     replicator_options o, std::function<void(uint64_t)> on_deposed)
+    : term_(term), addresses_(std::move(followers)), o_(std::move(o)) {
+  for (auto& f : addresses_) {
+    shipper_options so = o_.shipping;
+    so.host = f.host;
+    so.port = f.port;
+    so.follower_id = f.id;
+    shippers_.push_back(std::make_unique<log_shipper>(
+        s, collection, shard_id, term, so, [this](uint64_t) { on_ack(); }, on_deposed));
+  }
+}
+
+leader_replicator::~leader_replicator() = default;
+
+void leader_replicator::start() {
+  for (auto& s : shippers_) s->start();
+}
+
+void leader_replicator::on_ack() {
+  acked_.set();  // wakes every waiter; later waits block again
+  acked_.reset();
+}
+
+size_t leader_replicator::acks_at(uint64_t lsn) const {
+  size_t n = 0;
+  for (auto& s : shippers_) n += s->status().acked_durable_lsn >= lsn ? 1 : 0;
+  return n;
+}
+
+awaitable<result<void>> leader_replicator::wait_replicated(uint64_t lsn) {
+  size_t need = std::min(o_.min_acks, shippers_.size());
+  if (need == 0) co_return shard::errc::replication_unavailable;
+  auto deadline = rt::clock::now() + o_.ack_timeout;
+  while (acks_at(lsn) < need) {
+    auto now = rt::clock::now();
+    if (stopped_) co_return shard::errc::closed;
+    if (now >= deadline) co_return shard::errc::replication_timeout;
+    (void)co_await acked_.wait(deadline - now);
+  }
+  co_return result<void>{};
+}
+
+awaitable<void> leader_replicator::stop() {
+  stopped_ = true;
+  on_ack();  // waiters see `stopped_`
+  for (auto& s : shippers_) co_await s->stop();
+}
+
+std::vector<shipper_status> leader_replicator::statuses() const {
+  std::vector<shipper_status> out;
+  for (auto& s : shippers_) out.push_back(s->status());
+  return out;
+}
+
+}  // namespace shoal::repl

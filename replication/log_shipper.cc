@@ -1,0 +1,189 @@
+#include "replication/log_shipper.h"
+
+#include "engine/common/logger.h"
+#include "engine/runtime/runtime.h"
+#include "engine/shard/errc.h"
+#include "replication/errc.h"
+#include "replication/wire.h"
+
+namespace shoal::repl {
+namespace {
+
+spdlog::logger& log() {
+  static auto& l = logging::get("replication");
+  return l;
+}
+
+/// An RPC failure as a replication error: the tag of the follower's message says what kind.
+error_code error_of(const rpc::error& e) {
+  switch (e.code) {
+    case rpc::status::timeout:
+    case rpc::status::overloaded:
+    case rpc::status::unavailable:
+    case rpc::status::disconnected:
+    case rpc::status::connect_failed:
+      return errc::unreachable;
+    default:
+      break;
+  }
+  auto tag = error_tag(e.message);
+  if (tag == "stale_term") return errc::deposed;
+  if (tag == "log_mismatch") return errc::log_mismatch;
+  if (tag == "needs_snapshot") return errc::needs_snapshot;
+  return errc::refused;
+}
+
+}  // namespace
+
+log_shipper::log_shipper(shard::shard& s, std::string collection, uint32_t shard_id, uint64_t term,
+                         shipper_options o, std::function<void(uint64_t)> on_ack,
+                         std::function<void(uint64_t)> on_deposed)
+    : shard_(s),
+      collection_(std::move(collection)),
+      shard_id_(shard_id),
+      term_(term),
+      o_(std::move(o)),
+      on_ack_(std::move(on_ack)),
+      on_deposed_(std::move(on_deposed)) {}
+
+log_shipper::~log_shipper() = default;
+
+void log_shipper::start() {
+  auto ex = rt::runtime::current().local().executor();
+  rpc::client_options co;
+  co.host = o_.host;
+  co.port = o_.port;
+  co.max_in_flight = 4;
+  co.request_timeout = o_.request_timeout;
+  co.connect_timeout =
+      std::min<std::chrono::milliseconds>(o_.request_timeout, std::chrono::seconds(2));
+  co.backoff_max = std::chrono::milliseconds(1000);
+  co.compress_threshold = o_.compress_threshold;
+  client_ = std::make_unique<rpc::client>(ex, co);
+  pause_timer_ = std::make_unique<asio::steady_timer>(ex);
+  asio::co_spawn(ex, run(), asio::detached);
+}
+
+awaitable<void> log_shipper::stop() {
+  if (!client_) co_return;
+  stopping_ = true;
+  client_->close();
+  pause_timer_->cancel();
+  while (!done_.is_set()) co_await done_.wait();
+}
+
+awaitable<void> log_shipper::pause(std::chrono::milliseconds d) {
+  pause_timer_->expires_after(d);
+  co_await pause_timer_->async_wait(use_nothrow_awaitable);
+}
+
+awaitable<void> log_shipper::run() {
+  std::string last_error;
+  while (!stopping_ && !shard_.closed()) {
+    status_.connected = false;
+    auto prev = co_await align();
+    if (prev) {
+      status_.connected = true;
+      status_.needs_snapshot = false;
+      if (!last_error.empty()) {
+        log().info("{}/{} -> {}: shipping again from LSN {}", collection_, shard_id_,
+                   o_.follower_id, *prev + 1);
+        last_error.clear();
+      }
+      auto t = co_await tail(*prev);
+      if (t) continue;
+      prev = t.error();
+    }
+    if (stopping_ || shard_.closed()) break;
+    auto ec = prev.error();
+    if (ec == errc::deposed) {
+      log().warn("{}/{} -> {}: the follower knows a newer term than {}; no longer leading",
+                 collection_, shard_id_, o_.follower_id, term_);
+      if (on_deposed_) on_deposed_(term_ + 1);
+      break;
+    }
+    status_.needs_snapshot = ec == errc::needs_snapshot;
+    if (ec.message() != last_error) {
+      (ec == errc::unreachable
+           ? log().info("{}/{} -> {}: {}", collection_, shard_id_, o_.follower_id, ec.message())
+           : log().warn("{}/{} -> {}: {}", collection_, shard_id_, o_.follower_id, ec.message()));
+      last_error = ec.message();
+    }
+    co_await pause(status_.needs_snapshot ? o_.retry_backoff * 10 : o_.retry_backoff);
+  }
+  status_.connected = false;
+  done_.set();
+}
+
+awaitable<result<uint64_t>> log_shipper::align() {
+  auto answer =
+      co_await client_->call(method::position, encode(shard_ref{collection_, shard_id_, term_}));
+  if (!answer) co_return error_of(answer.error());
+  auto pos = decode_position(answer->span());
+  if (!pos) co_return errc::refused;
+  if (pos->term > term_) co_return errc::deposed;
+  // Where the follower's log stops agreeing with ours: the end of its last term here.
+  uint64_t common = std::min(pos->last_lsn, shard_.end_of_term(pos->last_term));
+  if (common < pos->last_lsn) {
+    log().warn("{}/{} -> {}: follower holds LSNs {}..{} this leader never had; cutting them",
+               collection_, shard_id_, o_.follower_id, common + 1, pos->last_lsn);
+    auto cut = co_await client_->call(
+        method::truncate, encode(truncate_request{{collection_, shard_id_, term_}, common}));
+    if (!cut) co_return error_of(cut.error());
+  }
+  if (pos->durable_lsn >= common) {
+    status_.acked_durable_lsn = common;
+    if (on_ack_) on_ack_(common);
+  }
+  auto here = shard_.position();
+  if (common + 1 < here.first_lsn) co_return errc::needs_snapshot;
+  if (common > here.last_lsn) co_return errc::log_mismatch;  // cannot happen after the cut
+  co_return common;
+}
+
+awaitable<result<void>> log_shipper::tail(uint64_t prev) {
+  uint64_t prev_term = shard_.term_at(prev);
+  auto last_sent = std::chrono::steady_clock::now();
+  while (!stopping_ && !shard_.closed()) {
+    auto records = co_await shard_.read_log(prev + 1, o_.batch_bytes);
+    if (!records) {
+      if (records.error() == shard::errc::needs_snapshot) co_return errc::needs_snapshot;
+      co_return records.error();
+    }
+    if (records->empty()) {
+      auto since = std::chrono::steady_clock::now() - last_sent;
+      if (since < o_.heartbeat) {
+        (void)co_await shard_.wait_durable_beyond(prev, o_.heartbeat - since);
+        continue;  // new records, or time for a heartbeat
+      }
+    }
+    append_request req;
+    req.ref = {collection_, shard_id_, term_};
+    req.prev_lsn = prev;
+    req.prev_term = prev_term;
+    req.sync = true;
+    size_t bytes = 0;
+    for (auto& r : *records) bytes += r.body.size();
+    uint64_t next_prev = records->empty() ? prev : records->back().lsn;
+    uint64_t next_term = records->empty() ? prev_term : records->back().term;
+    size_t n = records->size();
+    req.records = std::move(*records);
+    auto answer = co_await client_->call(method::append, encode(req));
+    last_sent = std::chrono::steady_clock::now();
+    if (!answer) co_return error_of(answer.error());
+    auto ack = decode_append_answer(answer->span());
+    if (!ack) co_return errc::refused;
+    prev = next_prev;
+    prev_term = next_term;
+    status_.bytes_shipped += bytes;
+    status_.records_shipped += n;
+    status_.last_ack = last_sent;
+    if (ack->durable_lsn > status_.acked_durable_lsn) {
+      status_.acked_durable_lsn = ack->durable_lsn;
+      if (on_ack_) on_ack_(ack->durable_lsn);
+    }
+  }
+  co_return errc::stopped;
+}
+
+}  // namespace shoal::repl

@@ -1,0 +1,90 @@
+#pragma once
+// One leader->follower stream of one shard's log (ARCHITECTURE.md §8). Runs on the shard's core
+// as a coroutine that owns an RPC client to the follower:
+//
+//   align:   ask the follower's position (which makes it follow this leader's term); where its
+//            log leaves ours (the end of its last term here) cut it; then
+//   tail:    read durable records from our log after what it has, send them in batches of about
+//            batch_bytes (LZ4 on the wire above rpc.compress-threshold), and take its durable
+//            LSN from each answer; when there is nothing new, wait for the log to grow, and send
+//            an empty append every `heartbeat` so lag is measured and a dead follower noticed.
+//
+// One batch is in flight at a time: the next batch grows with the backlog, so a slow follower
+// gets larger batches rather than more of them (backpressure without a queue to bound).
+// Any failure (connection, timeout, a mismatch after a follower restart) goes back to align
+// after a backoff. A follower whose next record is older than our log's start needs a snapshot
+// transfer (issue #7, not built yet): the stream reports it and retries slowly.
+// A follower that knows a newer term means this leader was deposed: the stream stops and
+// reports it (on_deposed), so the node can step down.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/runtime/asio.h"
+#include "engine/runtime/event.h"
+#include "engine/runtime/gate.h"
+#include "engine/shard/shard.h"
+#include "net/rpc/client.h"
+
+namespace shoal::repl {
+
+struct shipper_options {
+  std::string host;
+  uint16_t port = 0;
+  std::string follower_id;  // for logs and metrics
+  size_t batch_bytes = 4u << 20;
+  std::chrono::milliseconds heartbeat{250};
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds retry_backoff{200};
+  size_t compress_threshold = 16u << 10;
+};
+
+struct shipper_status {
+  uint64_t acked_durable_lsn = 0;  // the follower's durable LSN, as last reported
+  bool connected = false;          // aligned and tailing
+  bool needs_snapshot = false;
+  std::chrono::steady_clock::time_point last_ack{};
+  uint64_t bytes_shipped = 0;
+  uint64_t records_shipped = 0;
+};
+
+class log_shipper {
+ public:
+  /// `on_ack(follower durable LSN)` runs on the shard's core after every answer.
+  log_shipper(shard::shard& s, std::string collection, uint32_t shard_id, uint64_t term,
+              shipper_options o, std::function<void(uint64_t)> on_ack,
+              std::function<void(uint64_t newer_term)> on_deposed);
+  ~log_shipper();
+  log_shipper(const log_shipper&) = delete;
+  log_shipper& operator=(const log_shipper&) = delete;
+
+  void start();
+  /// Ends the stream (its RPC calls fail at once) and waits for it.
+  awaitable<void> stop();
+  const shipper_status& status() const { return status_; }
+  const shipper_options& options() const { return o_; }
+
+ private:
+  awaitable<void> run();
+  /// Aligns the follower; the LSN after which shipping continues, or an error.
+  awaitable<result<uint64_t>> align();
+  awaitable<result<void>> tail(uint64_t prev);
+  awaitable<void> pause(std::chrono::milliseconds d);
+
+  shard::shard& shard_;
+  std::string collection_;
+  uint32_t shard_id_;
+  uint64_t term_;
+  shipper_options o_;
+  std::function<void(uint64_t)> on_ack_;
+  std::function<void(uint64_t)> on_deposed_;
+  std::unique_ptr<rpc::client> client_;
+  shipper_status status_;
+  bool stopping_ = false;
+  std::unique_ptr<asio::steady_timer> pause_timer_;
+  rt::event done_;
+};
+
+}  // namespace shoal::repl

@@ -1,0 +1,188 @@
+#include "replication/wire.h"
+
+#include "net/rpc/codec.h"
+#include "net/rpc/errc.h"
+
+namespace shoal::repl {
+namespace {
+
+constexpr uint8_t kV1 = 1;
+// The smallest encoded record: lsn, term, type, body size.
+constexpr size_t kMinRecord = 8 + 8 + 1 + 4;
+
+rpc::reader open(std::span<const std::byte> p) {
+  rpc::reader outer(p);
+  uint8_t version = 0;
+  rpc::reader body = outer.envelope(version);
+  if (version < kV1) body.fail();
+  return body;
+}
+
+template <typename T>
+result<T> done(const rpc::reader& r, T value) {
+  if (r.failed()) return rpc::errc::malformed;
+  return value;
+}
+
+void put_ref(rpc::writer& w, const shard_ref& r) {
+  w.str(r.collection);
+  w.u32(r.shard);
+  w.u64(r.leader_term);
+}
+
+shard_ref get_ref(rpc::reader& r) {
+  shard_ref out;
+  out.collection = std::string(r.str());
+  out.shard = r.u32();
+  out.leader_term = r.u64();
+  return out;
+}
+
+}  // namespace
+
+rpc::bytes encode(const shard_ref& ref) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  put_ref(w, ref);
+  w.end_envelope(m);
+  return out;
+}
+
+result<shard_ref> decode_shard_ref(std::span<const std::byte> p) {
+  auto r = open(p);
+  auto ref = get_ref(r);
+  return done(r, std::move(ref));
+}
+
+rpc::bytes encode(const position_answer& a) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  w.u64(a.term);
+  w.u8(a.leader ? 1 : 0);
+  w.u64(a.last_lsn);
+  w.u64(a.last_term);
+  w.u64(a.durable_lsn);
+  w.u64(a.first_lsn);
+  w.u64(a.snapshot_lsn);
+  w.end_envelope(m);
+  return out;
+}
+
+result<position_answer> decode_position(std::span<const std::byte> p) {
+  auto r = open(p);
+  position_answer a;
+  a.term = r.u64();
+  a.leader = r.u8() != 0;
+  a.last_lsn = r.u64();
+  a.last_term = r.u64();
+  a.durable_lsn = r.u64();
+  a.first_lsn = r.u64();
+  a.snapshot_lsn = r.u64();
+  return done(r, a);
+}
+
+rpc::bytes encode(const truncate_request& t) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  put_ref(w, t.ref);
+  w.u64(t.after_lsn);
+  w.end_envelope(m);
+  return out;
+}
+
+result<truncate_request> decode_truncate(std::span<const std::byte> p) {
+  auto r = open(p);
+  truncate_request t;
+  t.ref = get_ref(r);
+  t.after_lsn = r.u64();
+  return done(r, std::move(t));
+}
+
+rpc::bytes encode(const append_request& a) {
+  rpc::bytes out;
+  size_t body_bytes = 0;
+  for (auto& rec : a.records) body_bytes += kMinRecord + rec.body.size();
+  out.reserve(64 + a.ref.collection.size() + body_bytes);
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  put_ref(w, a.ref);
+  w.u64(a.prev_lsn);
+  w.u64(a.prev_term);
+  w.u8(a.sync ? 1 : 0);
+  w.u32(static_cast<uint32_t>(a.records.size()));
+  for (auto& rec : a.records) {
+    w.u64(rec.lsn);
+    w.u64(rec.term);
+    w.u8(rec.type);
+    w.u32(static_cast<uint32_t>(rec.body.size()));
+    w.raw(rec.body.data(), rec.body.size());
+  }
+  w.end_envelope(m);
+  return out;
+}
+
+result<append_request> decode_append(std::span<const std::byte> p) {
+  auto r = open(p);
+  append_request a;
+  a.ref = get_ref(r);
+  a.prev_lsn = r.u64();
+  a.prev_term = r.u64();
+  uint8_t sync = r.u8();
+  if (sync > 1) r.fail();
+  a.sync = sync == 1;
+  uint32_t n = r.count(kMinRecord);
+  if (r.failed()) return rpc::errc::malformed;
+  a.records.reserve(n);
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    wal::log_record rec;
+    rec.lsn = r.u64();
+    rec.term = r.u64();
+    rec.type = r.u8();
+    uint32_t size = r.u32();
+    if (size > wal::kMaxRecordBody) r.fail();
+    auto body = r.raw(size);  // checked against what remains before anything is allocated
+    rec.body.assign(body.begin(), body.end());
+    a.records.push_back(std::move(rec));
+  }
+  return done(r, std::move(a));
+}
+
+rpc::bytes encode(const append_answer& a) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  w.u64(a.durable_lsn);
+  w.u64(a.last_lsn);
+  w.end_envelope(m);
+  return out;
+}
+
+result<append_answer> decode_append_answer(std::span<const std::byte> p) {
+  auto r = open(p);
+  append_answer a;
+  a.durable_lsn = r.u64();
+  a.last_lsn = r.u64();
+  return done(r, a);
+}
+
+std::string tagged_error(std::string_view name, std::string_view message) {
+  std::string out;
+  out.reserve(name.size() + message.size() + 3);
+  out += '[';
+  out += name;
+  out += "] ";
+  out += message;
+  return out;
+}
+
+std::string_view error_tag(std::string_view message) {
+  if (message.empty() || message.front() != '[') return {};
+  auto end = message.find(']');
+  if (end == std::string_view::npos) return {};
+  return message.substr(1, end - 1);
+}
+
+}  // namespace shoal::repl

@@ -1,0 +1,89 @@
+#pragma once
+// Replication messages on the binary protocol (net/README.md, "Frames"; methods in the range
+// 0x0100-0x01FF that net/rpc reserves). Payloads use net/rpc's codec (versioned envelopes,
+// little-endian); a frame above rpc.compress-threshold travels LZ4-compressed, so batches of
+// log records are compressed on the wire without anything here.
+//
+//   shard_ref          string collection, u32 shard, u64 leader_term
+//   position (0x0101)  request {shard_ref}; the receiver follows `leader_term` (refusing an older
+//                      one) and answers with its replica position
+//   truncate (0x0102)  request {shard_ref, u64 after_lsn}: the receiver cuts its log after
+//                      after_lsn (records its new leader never had) and answers its position
+//   append   (0x0103)  request {shard_ref, u64 prev_lsn, u64 prev_term, u8 sync, u32 n,
+//                      n x {u64 lsn, u64 term, u8 type, u32 size, size bytes body}};
+//                      answer {u64 durable_lsn, u64 last_lsn}. n = 0 is a heartbeat.
+//   position answer    {u64 term, u8 leader, u64 last_lsn, u64 last_term, u64 durable_lsn,
+//                      u64 first_lsn, u64 snapshot_lsn}
+//
+// Errors come back as error frames (rpc::status + message) whose message starts with the shard
+// errc's name in brackets, e.g. "[log_mismatch] ...", so the leader can act on the kind.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/result.h"
+#include "engine/log/format.h"
+#include "net/rpc/buffer.h"
+
+namespace shoal::repl {
+
+namespace method {
+inline constexpr uint16_t position = 0x0101;
+inline constexpr uint16_t truncate = 0x0102;
+inline constexpr uint16_t append = 0x0103;
+}  // namespace method
+
+struct shard_ref {
+  std::string collection;
+  uint32_t shard = 0;
+  uint64_t leader_term = 0;
+};
+
+struct position_answer {
+  uint64_t term = 0;
+  bool leader = false;
+  uint64_t last_lsn = 0;
+  uint64_t last_term = 0;
+  uint64_t durable_lsn = 0;
+  uint64_t first_lsn = 0;
+  uint64_t snapshot_lsn = 0;
+};
+
+struct truncate_request {
+  shard_ref ref;
+  uint64_t after_lsn = 0;
+};
+
+struct append_request {
+  shard_ref ref;
+  uint64_t prev_lsn = 0;
+  uint64_t prev_term = 0;
+  bool sync = true;
+  std::vector<wal::log_record> records;
+};
+
+struct append_answer {
+  uint64_t durable_lsn = 0;
+  uint64_t last_lsn = 0;
+};
+
+rpc::bytes encode(const shard_ref& r);
+result<shard_ref> decode_shard_ref(std::span<const std::byte> p);
+rpc::bytes encode(const position_answer& a);
+result<position_answer> decode_position(std::span<const std::byte> p);
+rpc::bytes encode(const truncate_request& r);
+result<truncate_request> decode_truncate(std::span<const std::byte> p);
+rpc::bytes encode(const append_request& r);
+/// Copies the record bodies out of the payload (they outlive the frame: the shard keeps them).
+result<append_request> decode_append(std::span<const std::byte> p);
+rpc::bytes encode(const append_answer& a);
+result<append_answer> decode_append_answer(std::span<const std::byte> p);
+
+/// "[name] message" for an error frame, and the name back from such a message ("" if none).
+std::string tagged_error(std::string_view name, std::string_view message);
+std::string_view error_tag(std::string_view message);
+
+}  // namespace shoal::repl
