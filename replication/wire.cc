@@ -168,6 +168,71 @@ result<append_answer> decode_append_answer(std::span<const std::byte> p) {
   return done(r, a);
 }
 
+rpc::bytes encode(const snapshot_chunk& c) {
+  rpc::bytes out;
+  out.reserve(96 + c.ref.collection.size() + c.data.size() + c.terms.size() * 16);
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  put_ref(w, c.ref);
+  w.u64(c.lsn);
+  w.u64(c.total_size);
+  w.u64(c.offset);
+  w.u8(c.last ? 1 : 0);
+  w.u32(static_cast<uint32_t>(c.data.size()));
+  w.raw(c.data.data(), c.data.size());
+  w.u32(static_cast<uint32_t>(c.terms.size()));
+  for (auto& t : c.terms) {
+    w.u64(t.term);
+    w.u64(t.start_lsn);
+  }
+  w.end_envelope(m);
+  return out;
+}
+
+result<snapshot_chunk> decode_snapshot_chunk(std::span<const std::byte> p) {
+  auto r = open(p);
+  snapshot_chunk c;
+  c.ref = get_ref(r);
+  c.lsn = r.u64();
+  c.total_size = r.u64();
+  c.offset = r.u64();
+  uint8_t last = r.u8();
+  if (last > 1) r.fail();
+  c.last = last == 1;
+  uint32_t size = r.u32();
+  auto data = r.raw(size);
+  c.data.assign(data.begin(), data.end());
+  uint32_t n = r.count(16);
+  if (r.failed()) return rpc::errc::malformed;
+  c.terms.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t term = r.u64();
+    uint64_t start = r.u64();
+    if (!c.terms.empty() && (term <= c.terms.back().term || start <= c.terms.back().start_lsn)) {
+      r.fail();  // a term history only grows
+    }
+    c.terms.push_back({term, start});
+  }
+  if (c.offset > c.total_size || c.data.size() > c.total_size - c.offset) r.fail();
+  if (c.last && c.offset + c.data.size() != c.total_size) r.fail();
+  return done(r, std::move(c));
+}
+
+rpc::bytes encode_received(uint64_t bytes) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  w.u64(bytes);
+  w.end_envelope(m);
+  return out;
+}
+
+result<uint64_t> decode_received(std::span<const std::byte> p) {
+  auto r = open(p);
+  uint64_t v = r.u64();
+  return done(r, v);
+}
+
 std::string tagged_error(std::string_view name, std::string_view message) {
   std::string out;
   out.reserve(name.size() + message.size() + 3);

@@ -12,6 +12,12 @@
 //   append   (0x0103)  request {shard_ref, u64 prev_lsn, u64 prev_term, u8 sync, u32 n,
 //                      n x {u64 lsn, u64 term, u8 type, u32 size, size bytes body}};
 //                      answer {u64 durable_lsn, u64 last_lsn}. n = 0 is a heartbeat.
+//   snapshot (0x0104)  request {shard_ref, u64 lsn, u64 total_size, u64 offset, u8 last,
+//                      u32 size, size bytes, u32 n_terms, n_terms x {u64 term, u64 start_lsn}};
+//                      one chunk of the leader's snapshot at `lsn` for a follower behind the
+//                      leader's log start; chunks come in order from offset 0; with `last` the
+//                      follower checks the whole file and installs it with those terms.
+//                      answer {u64 received bytes}
 //   position answer    {u64 term, u8 leader, u64 last_lsn, u64 last_term, u64 durable_lsn,
 //                      u64 first_lsn, u64 snapshot_lsn}
 //
@@ -26,6 +32,7 @@
 
 #include "engine/common/result.h"
 #include "engine/log/format.h"
+#include "engine/shard/term_history.h"
 #include "net/rpc/buffer.h"
 
 namespace shoal::repl {
@@ -34,6 +41,7 @@ namespace method {
 inline constexpr uint16_t position = 0x0101;
 inline constexpr uint16_t truncate = 0x0102;
 inline constexpr uint16_t append = 0x0103;
+inline constexpr uint16_t snapshot = 0x0104;
 }  // namespace method
 
 struct shard_ref {
@@ -69,6 +77,21 @@ struct append_answer {
   uint64_t durable_lsn = 0;
   uint64_t last_lsn = 0;
 };
+
+struct snapshot_chunk {
+  shard_ref ref;
+  uint64_t lsn = 0;
+  uint64_t total_size = 0;
+  uint64_t offset = 0;
+  bool last = false;
+  std::vector<std::byte> data;
+  std::vector<shard::term_start> terms;  // with `last`
+};
+
+rpc::bytes encode(const snapshot_chunk& c);
+result<snapshot_chunk> decode_snapshot_chunk(std::span<const std::byte> p);
+rpc::bytes encode_received(uint64_t bytes);
+result<uint64_t> decode_received(std::span<const std::byte> p);
 
 rpc::bytes encode(const shard_ref& r);
 result<shard_ref> decode_shard_ref(std::span<const std::byte> p);

@@ -387,7 +387,8 @@ awaitable<result<void>> shard::snapshot_now(std::optional<std::filesystem::path>
   co_return co_await take_snapshot(std::move(export_link));
 }
 
-awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path> export_link) {
+awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path> export_link,
+                                             uint64_t* lsn_out) {
   if (reloading_ || !log_) co_return errc::recovering;
   if (snapshotting_) co_return result<void>{};
   snapshotting_ = true;
@@ -427,6 +428,7 @@ awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path
                 written.error().message());
     co_return written.error();
   }
+  if (lsn_out) *lsn_out = lsn;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   snapshot_seconds_.observe(secs);
   auto old = snapshot_lsn_;

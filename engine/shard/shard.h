@@ -146,6 +146,16 @@ class shard {
   awaitable<result<std::vector<wal::log_record>>> read_log(uint64_t from, size_t max_bytes);
   /// Waits until the durable LSN passes `lsn`; false on timeout or when the shard closes.
   awaitable<bool> wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout);
+  /// Leader: takes a snapshot now and hard-links it at `link` (a file the caller removes when
+  /// done); returns its LSN. The terms that wrote it come from term_history().
+  awaitable<result<uint64_t>> export_snapshot(std::filesystem::path link);
+  /// Follower: replaces everything this replica holds with the snapshot file `file` (a complete,
+  /// fsynced transfer from its leader, in this shard's directory) at `lsn`, with the leader's
+  /// term history up to it; its log then continues at lsn + 1. corrupt_snapshot if the file
+  /// fails its checks (nothing changes then).
+  awaitable<result<void>> install_snapshot(std::filesystem::path file, uint64_t lsn,
+                                           term_history terms);
+  const term_history& terms() const { return terms_; }
   /// Installs the leader's replicator (replacing and stopping any previous one; null removes).
   awaitable<void> set_replicator(std::unique_ptr<replicator> r);
   replicator* get_replicator() const { return replicator_.get(); }
@@ -176,7 +186,8 @@ class shard {
   point_view view(uint32_t slot, const payload_selector& p, const vector_selector& v) const;
   size_t memory_usage() const;
   void maybe_snapshot();
-  awaitable<result<void>> take_snapshot(std::optional<std::filesystem::path> export_link = {});
+  awaitable<result<void>> take_snapshot(std::optional<std::filesystem::path> export_link = {},
+                                        uint64_t* lsn_out = nullptr);
   void on_discard(uint64_t first, uint64_t last, error_code ec);
   void watch_log();
   awaitable<void> reload();

@@ -12,7 +12,9 @@
 #include "engine/common/assert.h"
 #include "engine/common/logger.h"
 #include "engine/runtime/blocking_pool.h"
+#include "engine/common/file_io.h"
 #include "engine/shard/errc.h"
+#include "engine/shard/shard_snapshot.h"
 #include "engine/shard/shard.h"
 
 namespace shoal::shard {
@@ -205,6 +207,84 @@ awaitable<bool> shard::wait_durable_beyond(uint64_t lsn, rt::clock::duration tim
     if (!co_await durable_advanced_.wait(deadline - now)) co_return false;
   }
   co_return !closed_;
+}
+
+awaitable<result<uint64_t>> shard::export_snapshot(std::filesystem::path link) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    co_await wait_writable();  // a snapshot already running finishes first
+    if (closed_) co_return errc::closed;
+    uint64_t lsn = UINT64_MAX;
+    if (auto r = co_await take_snapshot(link, &lsn); !r) co_return r.error();
+    if (lsn != UINT64_MAX) co_return lsn;
+  }
+  co_return errc::recovering;
+}
+
+awaitable<result<void>> shard::install_snapshot(std::filesystem::path file, uint64_t lsn,
+                                                term_history terms) {
+  auto hold = gate_.enter();
+  if (!hold) co_return errc::closed;
+  auto lock = co_await replica_lock_.acquire();
+  if (!lock) co_return errc::closed;
+  co_await wait_writable();
+  if (closed_) co_return errc::closed;
+  if (reloading_ || !log_) co_return errc::recovering;
+  if (leader_) co_return errc::log_mismatch;  // a leader's state is its own
+  auto& pool = rt::runtime::current().blocking();
+  // Check the whole file before anything of this replica's state goes.
+  auto checked = co_await pool.run(rt::blocking_reason::read, [file, lsn]() -> result<void> {
+    std::string problem;
+    auto summary = inspect_snapshot(file, &problem);
+    if (!summary || summary->lsn != lsn) return errc::corrupt_snapshot;
+    return result<void>{};
+  });
+  if (!checked) {
+    log().error("{}: snapshot transferred from the leader fails its checks", opts_.dir.string());
+    co_return checked.error();
+  }
+  terms.truncate_after(lsn);
+  log().warn("{}: replacing this replica's state (log to LSN {}, snapshot LSN {}) with the "
+             "leader's snapshot at LSN {}",
+             opts_.dir.string(), log_->last_lsn(), snapshot_lsn_, lsn);
+  reloading_ = true;
+  writable_.reset();
+  co_await log_->close();
+  // Order for crashes: the old state goes first, then the new snapshot and terms arrive. A
+  // crash in between leaves an empty replica, which its leader fills again; never a mix.
+  auto dir = opts_.dir;
+  auto swapped = co_await pool.run(rt::blocking_reason::write, [dir, file, lsn,
+                                                                terms]() -> result<void> {
+    auto log_dir = dir / "log";
+    if (auto names = fileio::list_files(log_dir)) {
+      for (auto& n : *names) {
+        if (auto r = fileio::remove_file(log_dir / n); !r) return r.error();
+      }
+      if (auto r = fileio::sync_dir(log_dir); !r) return r.error();
+    }
+    auto names = fileio::list_files(dir);
+    if (!names) return names.error();
+    for (auto& n : *names) {
+      if (parse_snapshot_file_name(n) || n == "terms") {
+        if (auto r = fileio::remove_file(dir / n); !r) return r.error();
+      }
+    }
+    if (auto r = fileio::sync_dir(dir); !r) return r.error();
+    if (auto r = fileio::rename_file(file, dir / snapshot_file_name(lsn)); !r) return r.error();
+    if (auto r = terms.save(dir); !r) return r.error();  // syncs the directory too
+    return result<void>{};
+  });
+  // Memory now follows whatever is on disk (reload ends `reloading_`).
+  co_await reload();
+  if (!swapped) {
+    log().error("{}: installing the leader's snapshot failed: {}", opts_.dir.string(),
+                swapped.error().message());
+    co_return swapped.error();
+  }
+  log().info("{}: installed the leader's snapshot at LSN {}; {} points", opts_.dir.string(), lsn,
+             store_.size());
+  co_return result<void>{};
 }
 
 awaitable<void> shard::set_replicator(std::unique_ptr<replicator> r) {
