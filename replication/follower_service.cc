@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "engine/shard/errc.h"
+#include "replication/replication_metrics.h"
 #include "replication/wire.h"
 
 namespace shoal::repl {
@@ -96,10 +97,12 @@ awaitable<reply> do_append(std::shared_ptr<const follower_context> ctx, const rp
   co_return co_await on_shard(*ctx, ref,
                               [a = std::make_shared<append_request>(std::move(*a))](
                                   shard::shard& s) -> awaitable<result<rpc::bytes>> {
+                                size_t n = a->records.size();
                                 auto durable = co_await s.append_replicated(
                                     a->ref.leader_term, a->prev_lsn, a->prev_term,
                                     std::move(a->records), a->sync);
                                 if (!durable) co_return durable.error();
+                                count_applied(a->ref.collection, a->ref.shard, n);
                                 co_return encode(append_answer{*durable, s.position().last_lsn});
                               });
 }

@@ -60,4 +60,10 @@ std::vector<shipper_status> leader_replicator::statuses() const {
   return out;
 }
 
+std::vector<shipper_lag> leader_replicator::lags() const {
+  std::vector<shipper_lag> out;
+  for (auto& s : shippers_) out.push_back(s->lag());
+  return out;
+}
+
 }  // namespace shoal::repl

@@ -45,6 +45,8 @@ class leader_replicator final : public shard::replicator {
 
   /// Per follower, in the order given.
   std::vector<shipper_status> statuses() const;
+  /// Per follower, in the order given: how far behind it is now.
+  std::vector<shipper_lag> lags() const;
   const std::vector<follower_address>& addresses() const { return addresses_; }
   uint64_t term() const { return term_; }
 

@@ -60,6 +60,10 @@ void log_shipper::start() {
   co.backoff_max = std::chrono::milliseconds(1000);
   co.compress_threshold = o_.compress_threshold;
   client_ = std::make_unique<rpc::client>(ex, co);
+  metrics_ = std::make_unique<stream_metrics>(collection_, shard_id_, o_.follower_id, [this] {
+    auto l = lag();
+    return stream_gauges{l.lsn, l.ms, status_.acked_durable_lsn, status_.connected};
+  });
   pause_timer_ = std::make_unique<asio::steady_timer>(ex);
   asio::co_spawn(ex, run(), asio::detached);
 }
@@ -81,9 +85,12 @@ awaitable<void> log_shipper::run() {
   std::string last_error;
   while (!stopping_ && !shard_.closed()) {
     status_.connected = false;
+    note_pending();
     auto prev = co_await align();
     if (prev) {
       status_.connected = true;
+      ++status_.alignments;
+      metrics_->alignments.inc();
       status_.needs_snapshot = false;
       if (!last_error.empty()) {
         log().info("{}/{} -> {}: shipping again from LSN {}", collection_, shard_id_,
@@ -127,6 +134,8 @@ awaitable<result<uint64_t>> log_shipper::align() {
   if (common < pos->last_lsn) {
     log().warn("{}/{} -> {}: follower holds LSNs {}..{} this leader never had; cutting them",
                collection_, shard_id_, o_.follower_id, common + 1, pos->last_lsn);
+    ++status_.truncations;
+    metrics_->truncations.inc();
     auto cut = co_await client_->call(
         method::truncate, encode(truncate_request{{collection_, shard_id_, term_}, common}));
     if (!cut) co_return error_of(cut.error());
@@ -135,6 +144,7 @@ awaitable<result<uint64_t>> log_shipper::align() {
     status_.acked_durable_lsn = common;
     if (on_ack_) on_ack_(common);
   }
+  note_pending();
   auto here = shard_.position();
   if (common + 1 < here.first_lsn) co_return errc::needs_snapshot;
   if (common > here.last_lsn) co_return errc::log_mismatch;  // cannot happen after the cut
@@ -150,6 +160,9 @@ awaitable<result<void>> log_shipper::tail(uint64_t prev) {
       if (records.error() == shard::errc::needs_snapshot) co_return errc::needs_snapshot;
       co_return records.error();
     }
+    auto read_at = std::chrono::steady_clock::now();
+    uint64_t durable_at_read = shard_.position().durable_lsn;
+    note_pending();
     if (records->empty()) {
       auto since = std::chrono::steady_clock::now() - last_sent;
       if (since < o_.heartbeat) {
@@ -177,13 +190,48 @@ awaitable<result<void>> log_shipper::tail(uint64_t prev) {
     prev_term = next_term;
     status_.bytes_shipped += bytes;
     status_.records_shipped += n;
+    metrics_->bytes_shipped.inc(bytes);
+    metrics_->records_shipped.inc(n);
     status_.last_ack = last_sent;
     if (ack->durable_lsn > status_.acked_durable_lsn) {
       status_.acked_durable_lsn = ack->durable_lsn;
       if (on_ack_) on_ack_(ack->durable_lsn);
     }
+    settle_pending(next_prev, read_at, next_prev >= durable_at_read);
   }
   co_return errc::stopped;
+}
+
+void log_shipper::note_pending() const {
+  if (status_.acked_durable_lsn >= shard_.position().durable_lsn) {
+    pending_since_.reset();
+  } else if (!pending_since_) {
+    pending_since_ = std::chrono::steady_clock::now();
+  }
+}
+
+void log_shipper::settle_pending(uint64_t sent_through,
+                                 std::chrono::steady_clock::time_point read_at, bool read_all) {
+  if (status_.acked_durable_lsn >= shard_.position().durable_lsn) {
+    pending_since_.reset();
+  } else if ((read_all && status_.acked_durable_lsn >= sent_through) || !pending_since_) {
+    // What is still pending became durable after that read (or, if the read left records
+    // behind, earlier: then the older start stands).
+    pending_since_ = read_at;
+  }
+}
+
+shipper_lag log_shipper::lag() const {
+  note_pending();
+  auto last = shard_.position().last_lsn;
+  shipper_lag l;
+  l.lsn = last > status_.acked_durable_lsn ? last - status_.acked_durable_lsn : 0;
+  if (pending_since_) {
+    l.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                     *pending_since_)
+               .count();
+  }
+  return l;
 }
 
 }  // namespace shoal::repl

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/runtime/asio.h"
@@ -27,6 +28,7 @@
 #include "engine/runtime/gate.h"
 #include "engine/shard/shard.h"
 #include "net/rpc/client.h"
+#include "replication/replication_metrics.h"
 
 namespace shoal::repl {
 
@@ -48,6 +50,18 @@ struct shipper_status {
   std::chrono::steady_clock::time_point last_ack{};
   uint64_t bytes_shipped = 0;
   uint64_t records_shipped = 0;
+  uint64_t alignments = 0;   // times the stream aligned the follower and started tailing
+  uint64_t truncations = 0;  // diverged suffixes the follower was asked to cut
+};
+
+/// How far a follower is behind, now.
+struct shipper_lag {
+  uint64_t lsn = 0;  // the leader's last LSN - the follower's acknowledged durable LSN
+  /// Age of the oldest record durable here that the follower has not acknowledged (0: caught
+  /// up). Tracked from what the stream sees: when records become pending (a read, a wake-up, a
+  /// scrape) and when acknowledgements come; an upper bound, off by at most one batch's round
+  /// trip, or by the time since the last observation while the stream is down.
+  double ms = 0;
 };
 
 class log_shipper {
@@ -65,6 +79,8 @@ class log_shipper {
   awaitable<void> stop();
   const shipper_status& status() const { return status_; }
   const shipper_options& options() const { return o_; }
+  /// On the shard's core (also computed for /metrics and GET /cluster).
+  shipper_lag lag() const;
 
  private:
   awaitable<void> run();
@@ -72,6 +88,13 @@ class log_shipper {
   awaitable<result<uint64_t>> align();
   awaitable<result<void>> tail(uint64_t prev);
   awaitable<void> pause(std::chrono::milliseconds d);
+  /// Starts the lag clock if the leader holds durable records the follower has not acknowledged
+  /// (and stops it when it has them all).
+  void note_pending() const;
+  /// After an acknowledgement of a batch read at `read_at` that ended at `sent_through`
+  /// (`read_all`: nothing durable was left behind by that read).
+  void settle_pending(uint64_t sent_through, std::chrono::steady_clock::time_point read_at,
+                      bool read_all);
 
   shard::shard& shard_;
   std::string collection_;
@@ -82,6 +105,9 @@ class log_shipper {
   std::function<void(uint64_t)> on_deposed_;
   std::unique_ptr<rpc::client> client_;
   shipper_status status_;
+  /// Since when the oldest unacknowledged record has waited (none: caught up); see lag().
+  mutable std::optional<std::chrono::steady_clock::time_point> pending_since_;
+  std::unique_ptr<stream_metrics> metrics_;  // made by start(), on the shard's core
   bool stopping_ = false;
   std::unique_ptr<asio::steady_timer> pause_timer_;
   rt::event done_;

@@ -19,6 +19,7 @@
 #include "net/rest/rest_api.h"
 #include "net/rpc/api.h"
 #include "net/rpc/server.h"
+#include "replication/cluster_status.h"
 #include "replication/follower_service.h"
 #include "replication/static_cluster.h"
 
@@ -127,6 +128,10 @@ awaitable<void> application::start_and_serve() {
   stops_.push_back([coordinator]() -> awaitable<void> { co_return; });
 
   auto routes = std::make_shared<http::router>();
+  std::function<awaitable<std::string>()> cluster_status;  // GET /cluster; empty: single node
+  if (cluster) {
+    cluster_status = [cluster, colls] { return repl::cluster_status_json(*cluster, *colls); };
+  }
   rest::rest_context rest_ctx{.coordinator = coordinator.get(), .limits = cfg_.rest};
   rest::ensure_stats(rest_ctx);
   http::add_service_routes(*routes, {.not_ready_reason = [this]() -> std::optional<std::string> {
@@ -136,7 +141,8 @@ awaitable<void> application::start_and_serve() {
                                      .extra_metrics =
                                          [rest_ctx](const http::request_context& req) {
                                            return rest::qdrant_metrics_text(rest_ctx, req);
-                                         }});
+                                         },
+                                     .cluster_status = cluster_status});
   rest::add_rest_routes(*routes, rest_ctx);
 
   auto http_servers = std::make_shared<rt::sharded<http::http_server>>();

@@ -45,6 +45,12 @@ void add_service_routes(router& r, service_info info) {
     co_return plain_text(status::ok, "all shards are ready");
   });
 
+  r.add(verb::get, "/cluster", [info](request_context& req) -> awaitable<response> {
+    if (!info.cluster_status) co_return ok_json(R"({"status":"disabled"})", req.elapsed_seconds());
+    auto result = co_await info.cluster_status();
+    co_return ok_json(result, req.elapsed_seconds());
+  });
+
   r.add(verb::get, "/metrics", [info](request_context& req) -> awaitable<response> {
     auto text = co_await collect_metrics_text();
     if (info.extra_metrics) text += co_await info.extra_metrics(req);

@@ -1,7 +1,7 @@
 #pragma once
-// The service endpoints every node serves (REST_API.md §2): GET /, /healthz, /livez, /readyz and
-// /metrics. Health and liveness only say the process answers; readiness says it may take traffic
-// (false while starting, recovering or stopping).
+// The service endpoints every node serves (REST_API.md §2): GET /, /healthz, /livez, /readyz,
+// /metrics and /cluster. Health and liveness only say the process answers; readiness says it may
+// take traffic (false while starting, recovering or stopping).
 
 #include <functional>
 #include <optional>
@@ -17,6 +17,10 @@ struct service_info {
   /// More Prometheus text appended to /metrics (the REST API's Qdrant-named metrics); may be
   /// empty. Called on the core serving the request, with that request.
   std::function<awaitable<std::string>(const request_context&)> extra_metrics;
+  /// The `result` of GET /cluster (JSON; replication/cluster_status.h), called on the core
+  /// serving the request. Empty: not in a cluster, answered as Qdrant does without distributed
+  /// mode: {"result": {"status": "disabled"}, ...}.
+  std::function<awaitable<std::string>()> cluster_status;
 };
 
 void add_service_routes(router& r, service_info info);

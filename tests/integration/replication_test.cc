@@ -3,7 +3,9 @@
 // the leader; durability=replicated acknowledges only what a follower holds durably (so after
 // the leader is SIGKILLed under such writes, every acknowledged point is on the follower) and
 // fails with a clear error when no follower answers; a follower restarts into the stream.
+// GET /cluster, the shoal_replication_* metrics and `shoalctl cluster status` report it.
 #include <atomic>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -253,6 +255,209 @@ TEST(Replication, ReplicatedWritesSurviveALeaderKilledUnderLoad) {
   EXPECT_NE(r.body.find("too few followers"), std::string::npos) << r.body;
   EXPECT_EQ(c.request(verb::put, "/collections/docs/points?wait=true", points_body(2, 3)).status,
             200u);
+}
+
+/// The sample of `series` (name and labels exactly as rendered) in a /metrics text.
+std::optional<double> metric(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+std::string get_body(uint16_t port, const std::string& path) {
+  test::http_client c(port);
+  auto r = c.request(verb::get, path, "");
+  if (r.status != 200) throw std::runtime_error(path + ": " + std::to_string(r.status) + r.body);
+  return r.body;
+}
+
+/// Polls GET /cluster on `port` until pred(result) holds; the last answer's body either way.
+template <typename Pred>
+std::pair<bool, std::string> cluster_until(uint16_t port, Pred pred,
+                                           std::chrono::milliseconds within = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  std::string body;
+  while (std::chrono::steady_clock::now() < deadline) {
+    body = get_body(port, "/cluster");
+    simdjson::dom::parser p;
+    if (pred(p.parse(body)["result"].value())) return {true, body};
+    std::this_thread::sleep_for(50ms);
+  }
+  return {false, body};
+}
+
+/// Every follower of every shard of `name` in a leader's /cluster result has acknowledged all.
+bool caught_up(simdjson::dom::element result, const std::string& name) {
+  simdjson::dom::array shards = result["collections"][name]["shards"];
+  if (shards.size() == 0) return false;
+  for (auto s : shards) {
+    simdjson::dom::array followers = s["followers"];
+    if (followers.size() == 0) return false;
+    for (auto f : followers) {
+      if (!bool(f["connected"]) || uint64_t(f["lag_lsn"]) != 0 || double(f["lag_ms"]) != 0 ||
+          uint64_t(f["acked_lsn"]) != uint64_t(s["last_lsn"])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+TEST(Replication, ClusterStatusMetricsAndShoalctl) {
+  test::tmpdir dir;
+  cluster cl(dir, 2);
+  ASSERT_TRUE(cl.start(cl.nodes[0]));
+  ASSERT_TRUE(cl.start(cl.nodes[1]));
+  cl.create("docs", kCollection);
+  auto& leader = cl.leader_of("docs");
+  auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
+  test::http_client lc(leader.http);
+  for (uint64_t b = 0; b < 2; ++b) {
+    ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true",
+                         points_body(b * 300, b * 300 + 300))
+                  .status,
+              200u);
+  }
+  ASSERT_TRUE(converges(follower.http, "docs", 600));
+
+  // The leader's view: hosts, and every shard led here with its follower caught up.
+  auto [ok, body] = cluster_until(leader.http, [](auto r) { return caught_up(r, "docs"); });
+  ASSERT_TRUE(ok) << body;
+  simdjson::dom::parser p;
+  auto doc = p.parse(body);
+  EXPECT_EQ(std::string_view(doc["status"]), "ok");
+  EXPECT_TRUE(doc["time"].is_number());
+  auto result = doc["result"];
+  EXPECT_EQ(std::string_view(result["status"]), "enabled");
+  EXPECT_EQ(std::string_view(result["peer_id"]), leader.id);
+  for (auto& n : cl.nodes) {
+    auto peer = result["peers"][n.id];
+    EXPECT_EQ(std::string_view(peer["rpc"]), "127.0.0.1:" + std::to_string(n.rpc)) << body;
+    EXPECT_EQ(std::string_view(peer["http"]), "127.0.0.1:" + std::to_string(n.http)) << body;
+  }
+  auto docs = result["collections"]["docs"];
+  EXPECT_EQ(std::string_view(docs["leader"]), leader.id);
+  EXPECT_EQ(std::string_view(docs["status"]), "ready");
+  simdjson::dom::array shards = docs["shards"];
+  ASSERT_EQ(shards.size(), 3u) << body;
+  std::vector<uint64_t> leader_lsns;
+  uint64_t i = 0;
+  for (auto s : shards) {
+    EXPECT_EQ(uint64_t(s["id"]), i++);
+    EXPECT_EQ(std::string_view(s["role"]), "leader");
+    EXPECT_EQ(std::string_view(s["leader"]), leader.id);
+    EXPECT_EQ(uint64_t(s["term"]), 1u);
+    EXPECT_GT(uint64_t(s["last_lsn"]), 0u);
+    EXPECT_EQ(uint64_t(s["durable_lsn"]), uint64_t(s["last_lsn"]));
+    leader_lsns.push_back(uint64_t(s["last_lsn"]));
+    simdjson::dom::array followers = s["followers"];
+    ASSERT_EQ(followers.size(), 1u);
+    auto f = followers.at(0);
+    EXPECT_EQ(std::string_view(f["id"]), follower.id);
+    EXPECT_GT(uint64_t(f["records_shipped"]), 0u);
+    EXPECT_GE(uint64_t(f["alignments"]), 1u);
+  }
+
+  // The follower's view: same leader and term, its role, the same LSNs, no streams of its own.
+  auto fbody = get_body(follower.http, "/cluster");
+  simdjson::dom::parser fp;
+  auto fresult = fp.parse(fbody)["result"];
+  EXPECT_EQ(std::string_view(fresult["peer_id"]), follower.id);
+  simdjson::dom::array fshards = fresult["collections"]["docs"]["shards"];
+  ASSERT_EQ(fshards.size(), 3u) << fbody;
+  i = 0;
+  for (auto s : fshards) {
+    EXPECT_EQ(std::string_view(s["role"]), "follower");
+    EXPECT_EQ(std::string_view(s["leader"]), leader.id);
+    EXPECT_EQ(uint64_t(s["term"]), 1u);
+    EXPECT_EQ(uint64_t(s["durable_lsn"]), leader_lsns[i++]);
+    EXPECT_TRUE(s["followers"].error()) << "a follower ships to nobody";
+  }
+
+  // /metrics: lag, streams and shipping on the leader; records applied on the follower.
+  auto lm = get_body(leader.http, "/metrics");
+  auto fm = get_body(follower.http, "/metrics");
+  uint64_t applied = 0;
+  for (int sh = 0; sh < 3; ++sh) {
+    auto labels = "{collection=\"docs\",follower=\"" + follower.id + "\",shard=\"" +
+                  std::to_string(sh) + "\"}";
+    EXPECT_EQ(metric(lm, "shoal_replication_lag_lsn" + labels), 0.0) << lm;
+    EXPECT_EQ(metric(lm, "shoal_replication_lag_milliseconds" + labels), 0.0);
+    EXPECT_EQ(metric(lm, "shoal_replication_follower_connected" + labels), 1.0);
+    EXPECT_EQ(metric(lm, "shoal_replication_acked_lsn" + labels), double(leader_lsns[sh]));
+    EXPECT_GT(metric(lm, "shoal_replication_shipped_records_total" + labels).value_or(0), 0.0);
+    EXPECT_GT(metric(lm, "shoal_replication_shipped_bytes_total" + labels).value_or(0), 0.0);
+    EXPECT_GE(metric(lm, "shoal_replication_alignments_total" + labels).value_or(0), 1.0);
+    EXPECT_TRUE(metric(lm, "shoal_replication_truncations_total" + labels).has_value());
+    applied += static_cast<uint64_t>(
+        metric(fm, "shoal_replication_records_applied_total{collection=\"docs\",shard=\"" +
+                       std::to_string(sh) + "\"}")
+            .value_or(0));
+  }
+  EXPECT_EQ(applied, leader_lsns[0] + leader_lsns[1] + leader_lsns[2]) << fm;
+
+  // shoalctl renders it as a table.
+  auto ctl = test::binary_dir() / "shoalctl";
+  auto [code, out] = test::run_to_completion(
+      ctl, {"--url", "http://127.0.0.1:" + std::to_string(leader.http), "cluster", "status"},
+      dir.path() / "ctl.log");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("this is node " + leader.id), std::string::npos) << out;
+  EXPECT_NE(out.find("127.0.0.1:" + std::to_string(follower.rpc)), std::string::npos) << out;
+  EXPECT_NE(out.find("LAG_MS"), std::string::npos) << out;
+  size_t rows = 0;
+  for (size_t at = out.find("\ndocs "); at != std::string::npos; at = out.find("\ndocs ", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 3u) << out;
+
+  // A follower that is down falls behind in LSNs and in time, then catches up again.
+  follower.proc->stop();
+  ASSERT_EQ(
+      lc.request(verb::put, "/collections/docs/points?wait=true", points_body(1000, 1300)).status,
+      200u);
+  std::this_thread::sleep_for(500ms);
+  auto [behind, bbody] = cluster_until(leader.http, [](simdjson::dom::element r) {
+    simdjson::dom::array shards = r["collections"]["docs"]["shards"];
+    for (auto s : shards) {
+      auto f = s["followers"].at(0);
+      if (bool(f["connected"]) || uint64_t(f["lag_lsn"]) == 0 || double(f["lag_ms"]) < 300) {
+        return false;
+      }
+    }
+    return true;
+  });
+  EXPECT_TRUE(behind) << bbody;
+  lm = get_body(leader.http, "/metrics");
+  auto labels0 = "{collection=\"docs\",follower=\"" + follower.id + "\",shard=\"0\"}";
+  EXPECT_GT(metric(lm, "shoal_replication_lag_lsn" + labels0).value_or(0), 0.0) << lm;
+  EXPECT_GT(metric(lm, "shoal_replication_lag_milliseconds" + labels0).value_or(0), 300.0);
+  EXPECT_EQ(metric(lm, "shoal_replication_follower_connected" + labels0), 0.0);
+  ASSERT_TRUE(cl.start(follower));
+  std::tie(ok, body) = cluster_until(leader.http, [](auto r) { return caught_up(r, "docs"); });
+  EXPECT_TRUE(ok) << body;
+  lm = get_body(leader.http, "/metrics");
+  EXPECT_EQ(metric(lm, "shoal_replication_lag_lsn" + labels0), 0.0) << lm;
+  EXPECT_EQ(metric(lm, "shoal_replication_lag_milliseconds" + labels0), 0.0);
+  EXPECT_GE(metric(lm, "shoal_replication_alignments_total" + labels0).value_or(0), 2.0);
+}
+
+TEST(Replication, ClusterStatusOfASingleNode) {
+  test::tmpdir dir;
+  test::shoald_instance single(dir.path() / "data", dir.path());
+  ASSERT_TRUE(single.start()) << single.log();
+  auto body = get_body(single.port(), "/cluster");
+  simdjson::dom::parser p;
+  auto doc = p.parse(body);
+  EXPECT_EQ(std::string_view(doc["result"]["status"]), "disabled") << body;
+  EXPECT_EQ(std::string_view(doc["status"]), "ok");
+  auto [code, out] = test::run_to_completion(
+      test::binary_dir() / "shoalctl",
+      {"--addr", "127.0.0.1:" + std::to_string(single.port()), "cluster", "status"},
+      dir.path() / "ctl.log");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("is not in a cluster"), std::string::npos) << out;
+  EXPECT_EQ(metric(get_body(single.port(), "/metrics"), "shoal_replication_lag_lsn"), std::nullopt);
 }
 
 TEST(Replication, RefusesBadClusterSettings) {

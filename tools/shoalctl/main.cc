@@ -1,12 +1,14 @@
 // shoalctl: the admin command line for Shoal.
 //
-//   shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND [ARGS]
+//   shoalctl [--addr HOST:PORT | --url http://HOST:PORT] [--timeout DURATION] COMMAND [ARGS]
 //
 // Against a running shoald (HTTP API):
 //   health                       liveness and readiness; exit 0 ready, 1 not ready, 3 unreachable
 //   version                      what the server reports at GET /
 //   metrics [--filter PREFIX]    Prometheus metrics, optionally only lines starting with PREFIX
 //   collections                  the collections and their point counts
+//   cluster status               a static cluster's hosts, and per collection and shard the
+//                                leader, term, LSNs and each follower's lag (GET /cluster)
 //   backup COLLECTION --out FILE take a snapshot of the collection and download it to FILE
 //   restore COLLECTION --file FILE
 //                                upload FILE (a backup) and restore it as COLLECTION, replacing it
@@ -14,6 +16,7 @@
 //   log-dump DIR [--records]     a shard's mutation log, checksums validated
 //   snapshot-inspect FILE        a shard snapshot (.snap) or a backup archive
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -38,13 +41,15 @@ constexpr int kUnreachable = 3;
 
 int usage(int code) {
   std::fputs(
-      "Usage: shoalctl [--addr HOST:PORT] [--timeout DURATION] COMMAND [ARGS]\n\n"
+      "Usage: shoalctl [--addr HOST:PORT | --url http://HOST:PORT] [--timeout DURATION] COMMAND "
+      "[ARGS]\n\n"
       "Server commands (HTTP API at --addr, default 127.0.0.1:6333):\n"
       "  health                        liveness and readiness (exit 0 ready, 1 not, 3 "
       "unreachable)\n"
       "  version                       server version and compatible Qdrant API version\n"
       "  metrics [--filter PREFIX]     Prometheus metrics\n"
       "  collections                   collections and their point counts\n"
+      "  cluster status                hosts, shards, leaders, terms and replication lag\n"
       "  backup COLLECTION --out FILE  snapshot a collection and download it\n"
       "  restore COLLECTION --file FILE  upload a backup and restore it as COLLECTION\n\n"
       "Offline commands (read files; exit 1 when damaged):\n"
@@ -52,6 +57,7 @@ int usage(int code) {
       "  snapshot-inspect FILE         validate a shard snapshot or a backup archive\n\n"
       "Options:\n"
       "  --addr HOST:PORT    shoald's HTTP address\n"
+      "  --url http://HOST:PORT  the same, as a URL\n"
       "  --timeout DURATION  per request, e.g. 500ms, 5s or 2m (default 5s)\n",
       code == 0 ? stdout : stderr);
   return code;
@@ -145,6 +151,106 @@ int collections(const target& t) {
   return 0;
 }
 
+/// Columns padded to their widest cell, two spaces apart.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    while (line.ends_with(' ')) line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+std::string text_of(simdjson::dom::element e) {
+  std::string_view s;
+  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
+  uint64_t u;
+  if (e.get(u) == simdjson::SUCCESS) return std::to_string(u);
+  double d;
+  if (e.get(d) == simdjson::SUCCESS) return std::to_string(static_cast<uint64_t>(d + 0.5));
+  bool b;
+  if (e.get(b) == simdjson::SUCCESS) return b ? "yes" : "no";
+  return "-";
+}
+
+int cluster_status(const target& t) {
+  std::string error;
+  auto r = call(t, "GET", "/cluster", "", error);
+  if (!r) return unreachable(t, error);
+  if (r->status != 200) return server_error(t, *r);
+  simdjson::dom::parser p;
+  simdjson::dom::element result;
+  if (p.parse(r->body)["result"].get(result) != simdjson::SUCCESS) return server_error(t, *r);
+  auto field = [](simdjson::dom::element e, const char* key) {
+    simdjson::dom::element v;
+    return e[key].get(v) == simdjson::SUCCESS ? text_of(v) : std::string("-");
+  };
+  if (field(result, "status") != "enabled") {
+    std::fprintf(stderr,
+                 "shoalctl: shoald at %s is not in a cluster (cluster status: %s); a node joins "
+                 "one with --node-id and --peers\n",
+                 t.address().c_str(), field(result, "status").c_str());
+    return 1;
+  }
+  auto me = field(result, "peer_id");
+  simdjson::dom::object peers, collections;
+  if (result["peers"].get(peers) != simdjson::SUCCESS ||
+      result["collections"].get(collections) != simdjson::SUCCESS) {
+    return server_error(t, *r);
+  }
+  std::printf("cluster (static): %zu hosts; this is node %s at %s\n\n", peers.size(), me.c_str(),
+              t.address().c_str());
+  std::vector<std::vector<std::string>> hosts = {{"HOST", "RPC", "HTTP", ""}};
+  for (auto [id, peer] : peers) {
+    hosts.push_back({std::string(id), field(peer, "rpc"), field(peer, "http"),
+                     std::string(id) == me ? "(this node)" : ""});
+  }
+  print_table(hosts);
+  std::printf("\n");
+  if (collections.size() == 0) {
+    std::printf("no collections\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"COLLECTION", "SHARD", "LEADER", "TERM", "ROLE",
+                                                 "LAST_LSN", "DURABLE_LSN", "FOLLOWER", "ACKED_LSN",
+                                                 "LAG_LSN", "LAG_MS", "CONNECTED"}};
+  for (auto [name, coll] : collections) {
+    simdjson::dom::array shards;
+    if (coll["shards"].get(shards) != simdjson::SUCCESS || shards.size() == 0) {
+      rows.push_back({std::string(name), "-", field(coll, "leader"), "-", field(coll, "status"),
+                      "-", "-", "-", "-", "-", "-", "-"});
+      continue;
+    }
+    for (auto s : shards) {
+      std::vector<std::string> row = {
+          std::string(name), field(s, "id"),       field(s, "leader"),     field(s, "term"),
+          field(s, "role"),  field(s, "last_lsn"), field(s, "durable_lsn")};
+      simdjson::dom::array followers;
+      if (s["followers"].get(followers) != simdjson::SUCCESS || followers.size() == 0) {
+        row.insert(row.end(), {"-", "-", "-", "-", "-"});
+        rows.push_back(std::move(row));
+        continue;
+      }
+      for (auto f : followers) {
+        auto line = row;
+        line.insert(line.end(), {field(f, "id"), field(f, "acked_lsn"), field(f, "lag_lsn"),
+                                 field(f, "lag_ms"), field(f, "connected")});
+        rows.push_back(std::move(line));
+      }
+    }
+  }
+  print_table(rows);
+  return 0;
+}
+
 int backup(const target& t, std::vector<std::string> args) {
   auto out = flag(args, "--out");
   if (args.size() != 1 || !out) return usage(2);
@@ -229,6 +335,19 @@ int main(int argc, char** argv) {
       }
       t.host = v->substr(0, colon);
       t.port = v->substr(colon + 1);
+    } else if (a == "--url") {
+      auto v = value();
+      std::string_view u = v ? std::string_view(*v) : std::string_view();
+      if (u.starts_with("http://")) u.remove_prefix(7);
+      while (u.ends_with('/')) u.remove_suffix(1);
+      auto colon = u.rfind(':');
+      if (!v || !v->starts_with("http://") || colon == std::string_view::npos || colon == 0 ||
+          colon + 1 == u.size() || u.find('/') != std::string_view::npos) {
+        std::fprintf(stderr, "shoalctl: --url expects http://HOST:PORT\n");
+        return 2;
+      }
+      t.host = std::string(u.substr(0, colon));
+      t.port = std::string(u.substr(colon + 1));
     } else if (a == "--timeout") {
       auto v = value();
       auto parsed = v ? parse_timeout(*v) : std::nullopt;
@@ -255,6 +374,10 @@ int main(int argc, char** argv) {
   if (command == "version") return print_get(t, "/", "");
   if (command == "metrics") return print_get(t, "/metrics", filter);
   if (command == "collections") return collections(t);
+  if (command == "cluster") {
+    if (rest.size() != 1 || rest[0] != "status") return usage(2);
+    return cluster_status(t);
+  }
   if (command == "backup") {
     if (t.timeout < std::chrono::minutes(10)) t.timeout = std::chrono::minutes(10);
     return backup(t, rest);
