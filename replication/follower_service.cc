@@ -1,7 +1,11 @@
 #include "replication/follower_service.h"
 
+#include <fcntl.h>
 #include <memory>
 
+#include "engine/common/file_io.h"
+#include "engine/runtime/blocking_pool.h"
+#include "engine/runtime/runtime.h"
 #include "engine/shard/errc.h"
 #include "replication/replication_metrics.h"
 #include "replication/wire.h"
@@ -107,6 +111,44 @@ awaitable<reply> do_append(std::shared_ptr<const follower_context> ctx, const rp
                               });
 }
 
+/// Blocking: writes one chunk of an incoming snapshot at its offset (chunk 0 starts the file).
+result<void> write_chunk(const std::filesystem::path& path, const snapshot_chunk& c) {
+  int flags = O_WRONLY | O_CLOEXEC | (c.offset == 0 ? O_CREAT | O_TRUNC : 0);
+  auto f = fileio::open_file(path, flags);
+  if (!f) return f.error();
+  auto size = fileio::size_of(*f);
+  if (!size) return size.error();
+  if (static_cast<uint64_t>(*size) != c.offset) return shard::errc::log_mismatch;  // out of order
+  if (auto w = fileio::pwrite_all(*f, c.data, static_cast<off_t>(c.offset)); !w) return w.error();
+  if (c.last) {
+    if (auto s = fileio::datasync(*f); !s) return s.error();
+  }
+  return result<void>{};
+}
+
+awaitable<reply> do_snapshot(std::shared_ptr<const follower_context> ctx,
+                             const rpc::request& req) {
+  auto c = decode_snapshot_chunk(req.payload);
+  if (!c) co_return malformed();
+  auto ref = c->ref;
+  co_return co_await on_shard(
+      *ctx, ref,
+      [c = std::make_shared<snapshot_chunk>(std::move(*c))](
+          shard::shard& s) -> awaitable<result<rpc::bytes>> {
+        if (auto f = co_await s.become_follower(c->ref.leader_term); !f) co_return f.error();
+        auto path = s.dir() / "incoming-snapshot.tmp";  // .tmp: removed if a restart finds it
+        auto written = co_await rt::runtime::current().blocking().run(
+            rt::blocking_reason::write, [path, c] { return write_chunk(path, *c); });
+        if (!written) co_return written.error();
+        if (c->last) {
+          auto installed =
+              co_await s.install_snapshot(path, c->lsn, shard::term_history(c->terms));
+          if (!installed) co_return installed.error();
+        }
+        co_return encode_received(c->offset + c->data.size());
+      });
+}
+
 using method_fn = awaitable<reply> (*)(std::shared_ptr<const follower_context>,
                                        const rpc::request&);
 
@@ -127,6 +169,7 @@ void add_follower_methods(rpc::dispatcher& d, follower_context ctx) {
   d.add(method::position, guarded(shared, do_position));
   d.add(method::truncate, guarded(shared, do_truncate));
   d.add(method::append, guarded(shared, do_append));
+  d.add(method::snapshot, guarded(shared, do_snapshot));
 }
 
 }  // namespace shoal::repl

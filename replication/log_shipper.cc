@@ -1,6 +1,10 @@
 #include "replication/log_shipper.h"
 
+#include <fcntl.h>
+
+#include "engine/common/file_io.h"
 #include "engine/common/logger.h"
+#include "engine/runtime/blocking_pool.h"
 #include "engine/runtime/runtime.h"
 #include "engine/shard/errc.h"
 #include "replication/errc.h"
@@ -110,6 +114,17 @@ awaitable<void> log_shipper::run() {
       break;
     }
     status_.needs_snapshot = ec == errc::needs_snapshot;
+    if (status_.needs_snapshot) {
+      log().info("{}/{} -> {}: the follower is behind this log's start; sending a snapshot",
+                 collection_, shard_id_, o_.follower_id);
+      auto sent = co_await transfer_snapshot();
+      if (sent) {
+        ++status_.snapshots_sent;
+        continue;  // align again: it now ends at the snapshot's LSN
+      }
+      ec = sent.error();
+      if (stopping_ || shard_.closed()) break;
+    }
     if (ec.message() != last_error) {
       (ec == errc::unreachable
            ? log().info("{}/{} -> {}: {}", collection_, shard_id_, o_.follower_id, ec.message())
@@ -120,6 +135,75 @@ awaitable<void> log_shipper::run() {
   }
   status_.connected = false;
   done_.set();
+}
+
+awaitable<result<void>> log_shipper::transfer_snapshot() {
+  auto& pool = rt::runtime::current().blocking();
+  // A hard link of the snapshot, so a newer snapshot cannot remove the file mid-transfer;
+  // ".tmp", so a restart clears it if this stream never does.
+  auto link = shard_.dir() / ("transfer-" + o_.follower_id + ".tmp");
+  (void)co_await pool.run(rt::blocking_reason::unlink, [link] { return fileio::remove_file(link); });
+  auto lsn = co_await shard_.export_snapshot(link);
+  if (!lsn) co_return lsn.error();
+  auto fd = std::make_shared<fileio::file>();
+  auto opened = co_await pool.run(rt::blocking_reason::open, [link, fd]() -> result<uint64_t> {
+    auto f = fileio::open_file(link, O_RDONLY | O_CLOEXEC);
+    if (!f) return f.error();
+    *fd = std::move(*f);
+    auto size = fileio::size_of(*fd);
+    if (!size) return size.error();
+    return static_cast<uint64_t>(*size);
+  });
+  result<void> outcome;
+  if (!opened) {
+    outcome = opened.error();
+  } else {
+    uint64_t total = *opened;
+    auto terms = shard_.terms();
+    terms.truncate_after(*lsn);
+    log().info("{}/{} -> {}: sending the snapshot at LSN {} ({} bytes)", collection_, shard_id_,
+               o_.follower_id, *lsn, total);
+    uint64_t offset = 0;
+    do {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(o_.snapshot_chunk_bytes, total - offset));
+      auto buf = std::make_shared<std::vector<std::byte>>(n);
+      auto read = co_await pool.run(rt::blocking_reason::read, [fd, buf, offset] {
+        return fileio::pread_full(*fd, *buf, static_cast<off_t>(offset));
+      });
+      if (!read || *read != n) {
+        outcome = read ? error_code(errc::refused) : read.error();  // the file shrank: a bug
+        break;
+      }
+      snapshot_chunk c;
+      c.ref = {collection_, shard_id_, term_};
+      c.lsn = *lsn;
+      c.total_size = total;
+      c.offset = offset;
+      c.last = offset + n == total;
+      c.data = std::move(*buf);
+      if (c.last) c.terms = terms.entries();
+      // The last chunk waits for the follower to check and load the whole snapshot.
+      auto answer = co_await client_->call(
+          method::snapshot, encode(c),
+          std::max<std::chrono::milliseconds>(o_.request_timeout, std::chrono::minutes(5)));
+      if (!answer) {
+        outcome = error_of(answer.error());
+        break;
+      }
+      status_.bytes_shipped += n;
+      offset += n;
+    } while (offset < total && !stopping_);
+    if (outcome && offset < total) outcome = errc::stopped;
+  }
+  (void)co_await pool.run(rt::blocking_reason::unlink, [link, fd] {
+    fd->close();
+    return fileio::remove_file(link);
+  });
+  if (outcome) {
+    log().info("{}/{} -> {}: the follower installed the snapshot at LSN {}", collection_,
+               shard_id_, o_.follower_id, *lsn);
+  }
+  co_return outcome;
 }
 
 awaitable<result<uint64_t>> log_shipper::align() {

@@ -13,7 +13,9 @@
 // gets larger batches rather than more of them (backpressure without a queue to bound).
 // Any failure (connection, timeout, a mismatch after a follower restart) goes back to align
 // after a backoff. A follower whose next record is older than our log's start needs a snapshot
-// transfer (issue #7, not built yet): the stream reports it and retries slowly.
+// transfer: the leader takes a snapshot (hard-linked aside so later snapshots cannot remove it),
+// streams it in chunks of snapshot_chunk_bytes, and the follower checks and installs it, then
+// tails from the snapshot's LSN.
 // A follower that knows a newer term means this leader was deposed: the stream stops and
 // reports it (on_deposed), so the node can step down.
 
@@ -41,6 +43,7 @@ struct shipper_options {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds retry_backoff{200};
   size_t compress_threshold = 16u << 10;
+  size_t snapshot_chunk_bytes = 1u << 20;
 };
 
 struct shipper_status {
@@ -50,6 +53,7 @@ struct shipper_status {
   std::chrono::steady_clock::time_point last_ack{};
   uint64_t bytes_shipped = 0;
   uint64_t records_shipped = 0;
+  uint64_t snapshots_sent = 0;
   uint64_t alignments = 0;   // times the stream aligned the follower and started tailing
   uint64_t truncations = 0;  // diverged suffixes the follower was asked to cut
 };
@@ -87,6 +91,8 @@ class log_shipper {
   /// Aligns the follower; the LSN after which shipping continues, or an error.
   awaitable<result<uint64_t>> align();
   awaitable<result<void>> tail(uint64_t prev);
+  /// Sends a fresh snapshot of the shard in chunks; the follower installs it at the end.
+  awaitable<result<void>> transfer_snapshot();
   awaitable<void> pause(std::chrono::milliseconds d);
   /// Starts the lag clock if the leader holds durable records the follower has not acknowledged
   /// (and stops it when it has them all).

@@ -112,8 +112,14 @@ awaitable<void> application::start_and_serve() {
   if (!cfg_.cluster.node_id.empty()) {
     cluster = std::make_shared<const repl::static_cluster>(cfg_.cluster);
     // Set before any server starts; read-only afterwards (leader_hint.h).
-    shard::set_leader_hint(
-        [cluster](std::string_view name) { return cluster->describe(cluster->leader_of(name)); });
+    shard::set_leader_lookup([cluster](std::string_view name) -> std::optional<shard::leader_info> {
+      if (cluster->leads(name)) return std::nullopt;
+      auto& p = cluster->leader_of(name);
+      return shard::leader_info{
+          cluster->describe(p),
+          p.http_port ? fmt::format("http://{}:{}", p.host, p.http_port) : std::string(),
+          fmt::format("{}:{}", p.host, p.rpc_port)};
+    });
     cfg_.storage.on_shard_open = [cluster](const shard::collection_config& c, shard::shard& s) {
       return cluster->on_shard_open(c, s);
     };

@@ -30,6 +30,45 @@ auto coordinator::on_shard(const std::string& name, uint32_t shard_id, Fn fn, rt
                        {.group = g});
 }
 
+namespace {
+
+/// The first error, or the operation id and the token of a write over shards.
+result<write_summary> summarize(const std::vector<result<write_ack>>& acks) {
+  write_summary out;
+  for (uint32_t i = 0; i < acks.size(); ++i) {
+    auto& a = acks[i];
+    if (!a) return a.error();
+    out.operation_id = std::max(out.operation_id, a->lsn);
+    if (a->lsn > 0) out.token.push_back({i, a->term, a->lsn});
+  }
+  return out;
+}
+
+}  // namespace
+
+awaitable<result<void>> coordinator::wait_applied(std::string name, std::vector<token_entry> token,
+                                                  std::chrono::milliseconds timeout) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  for (auto& e : token) {
+    if (e.shard >= (*cfg)->shard_number) co_return errc::bad_token;
+  }
+  std::vector<result<void>> done(token.size());
+  co_await rt::parallel_for(token.size(), [&](size_t i) -> awaitable<void> {
+    done[i] = co_await on_shard(
+        name, token[i].shard,
+        [e = token[i], timeout](collections&, shard* s) -> awaitable<result<void>> {
+          if (!s) co_return errc::collection_not_found;
+          co_return co_await s->wait_applied(e.term, e.lsn, timeout);
+        },
+        rt::service_group::search);
+  });
+  for (auto& d : done) {
+    if (!d) co_return d.error();
+  }
+  co_return result<void>{};
+}
+
 awaitable<result<write_summary>> coordinator::upsert(std::string name,
                                                      std::vector<point_write> points,
                                                      write_options o) {
@@ -50,12 +89,7 @@ awaitable<result<write_summary>> coordinator::upsert(std::string name,
         },
         rt::service_group::write);
   });
-  write_summary out;
-  for (auto& a : acks) {
-    if (!a) co_return a.error();
-    out.operation_id = std::max(out.operation_id, a->lsn);
-  }
-  co_return out;
+  co_return summarize(acks);
 }
 
 awaitable<result<write_summary>> coordinator::delete_points(std::string name,
@@ -78,12 +112,7 @@ awaitable<result<write_summary>> coordinator::delete_points(std::string name,
         },
         rt::service_group::write);
   });
-  write_summary out;
-  for (auto& a : acks) {
-    if (!a) co_return a.error();
-    out.operation_id = std::max(out.operation_id, a->lsn);
-  }
-  co_return out;
+  co_return summarize(acks);
 }
 
 awaitable<result<write_summary>> coordinator::delete_matching(std::string name,
@@ -102,12 +131,7 @@ awaitable<result<write_summary>> coordinator::delete_matching(std::string name,
         },
         rt::service_group::write);
   });
-  write_summary out;
-  for (auto& a : acks) {
-    if (!a) co_return a.error();
-    out.operation_id = std::max(out.operation_id, a->lsn);
-  }
-  co_return out;
+  co_return summarize(acks);
 }
 
 awaitable<result<write_summary>> coordinator::change_payload(std::string name, payload_mutation m,
@@ -139,12 +163,7 @@ awaitable<result<write_summary>> coordinator::change_payload(std::string name, p
         },
         rt::service_group::write);
   });
-  write_summary out;
-  for (auto& a : acks) {
-    if (!a) co_return a.error();
-    out.operation_id = std::max(out.operation_id, a->lsn);
-  }
-  co_return out;
+  co_return summarize(acks);
 }
 
 awaitable<result<std::vector<point_view>>> coordinator::search(std::string name, search_query q,

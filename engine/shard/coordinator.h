@@ -13,12 +13,14 @@
 
 #include "engine/runtime/sharded.h"
 #include "engine/shard/collections.h"
+#include "engine/shard/consistency_token.h"
 #include "engine/shard/shard_types.h"
 
 namespace shoal::shard {
 
 struct write_summary {
-  uint64_t operation_id = 0;  // the highest shard LSN this write produced
+  uint64_t operation_id = 0;       // the highest shard LSN this write produced
+  std::vector<token_entry> token;  // per shard written: its last record (consistency_token.h)
 };
 
 struct scroll_page {
@@ -68,6 +70,12 @@ class coordinator {
   /// Writes the whole collection into one archive file (archive.h); returns its size. Each
   /// shard is captured at its own LSN while writes go on.
   awaitable<result<uint64_t>> export_collection(std::string name, std::filesystem::path out);
+
+  /// Read-your-writes: waits until this host's replicas hold every record the token names, up
+  /// to `timeout`; read_after_timeout then, or write_lost when a replica holds a different
+  /// history at a named LSN.
+  awaitable<result<void>> wait_applied(std::string name, std::vector<token_entry> token,
+                                       std::chrono::milliseconds timeout);
 
   rt::sharded<collections>& all() { return collections_; }
 

@@ -34,6 +34,13 @@ std::string_view error_message(errc e) {
       return "replicated records do not continue this replica's log";
     case errc::replication_timeout:
       return "the write is durable on the leader but too few followers acknowledged it in time";
+    case errc::bad_token:
+      return "the consistency token names a shard this collection does not have";
+    case errc::read_after_timeout:
+      return "this replica has not applied the write named by shoal-read-after yet";
+    case errc::write_lost:
+      return "the write named by shoal-read-after was lost in a failover (it was not written "
+             "with durability=replicated)";
     case errc::needs_snapshot:
       return "the replica's log cannot be cut there; it needs a snapshot transfer";
   }

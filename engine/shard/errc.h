@@ -23,7 +23,10 @@ enum class errc {
   stale_term,               // a message from a leader of an older term than this replica's
   log_mismatch,             // replicated records that do not continue this replica's log
   needs_snapshot,
-  replication_timeout,  // durability=replicated: too few followers acknowledged in time  // the
+  replication_timeout,  // durability=replicated: too few followers acknowledged in time
+  bad_token,            // a consistency token that does not fit the collection
+  read_after_timeout,   // a read-after token's records did not arrive here in time
+  write_lost,           // a read-after token names records a failover replaced  // the
                         // replica must be rebuilt from a snapshot (its log cannot be cut there)
 };
 

@@ -3,19 +3,19 @@
 namespace shoal::shard {
 namespace {
 
-std::function<std::string(std::string_view)>& hint() {
-  static std::function<std::string(std::string_view)> fn;
+std::function<std::optional<leader_info>(std::string_view)>& lookup() {
+  static std::function<std::optional<leader_info>(std::string_view)> fn;
   return fn;
 }
 
 }  // namespace
 
-void set_leader_hint(std::function<std::string(std::string_view collection)> fn) {
-  hint() = std::move(fn);
+void set_leader_lookup(std::function<std::optional<leader_info>(std::string_view)> fn) {
+  lookup() = std::move(fn);
 }
 
-std::string leader_hint(std::string_view collection) {
-  return hint() ? hint()(collection) : std::string();
+std::optional<leader_info> leader_of(std::string_view collection) {
+  return lookup() ? lookup()(collection) : std::nullopt;
 }
 
 }  // namespace shoal::shard

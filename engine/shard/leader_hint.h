@@ -1,18 +1,26 @@
 #pragma once
-// Where a write goes when this node does not lead a collection: a text naming the leader
-// ("node b at http://10.0.0.2:6333 (rpc 10.0.0.2:6335)"), for the errors that refuse such
-// writes (REST 421, RPC not_leader). The cluster layer sets it once at startup, before any
-// server starts, and never again, so every core reads it without locks; a single node leaves
-// it unset.
+// Where requests for a collection go when another host leads it: for the errors that refuse
+// writes on a follower (REST 421 naming the leader, RPC not_leader carrying its address, which
+// the C++ client follows) and for reads sent to the leader (REST read=leader, a 307 there).
+// The cluster layer sets the lookup once at startup, before any server starts, and never again,
+// so every core reads it without locks; a single node leaves it unset.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace shoal::shard {
 
-void set_leader_hint(std::function<std::string(std::string_view collection)> fn);
-/// "" when unknown.
-std::string leader_hint(std::string_view collection);
+struct leader_info {
+  std::string description;  // "node b at http://10.0.0.2:6333 (rpc 10.0.0.2:6335)"
+  std::string http_url;     // "http://10.0.0.2:6333"; "" when its HTTP port is not known
+  std::string rpc_address;  // "10.0.0.2:6335"
+};
+
+/// fn(collection): the leader when another host leads it; nullopt when this host does.
+void set_leader_lookup(std::function<std::optional<leader_info>(std::string_view)> fn);
+/// nullopt when this host leads `collection`, or in a single node.
+std::optional<leader_info> leader_of(std::string_view collection);
 
 }  // namespace shoal::shard

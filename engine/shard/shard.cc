@@ -302,7 +302,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
       co_return r.error();
     }
   }
-  co_return write_ack{last};
+  co_return write_ack{last, terms_.term_at(last)};
 }
 
 result<uint64_t> shard::append_and_apply(mutation m) {
@@ -332,7 +332,7 @@ awaitable<result<write_ack>> shard::delete_matching(std::shared_ptr<const data::
   co_await wait_writable();
   delete_mutation d;
   d.ids = matching_ids(*f);
-  if (d.ids.empty()) co_return write_ack{log_ ? log_->last_lsn() : 0};
+  if (d.ids.empty()) co_return write_ack{};  // nothing written
   co_return co_await write(std::move(d), o);
 }
 
@@ -341,7 +341,7 @@ awaitable<result<write_ack>> shard::payload_matching(payload_mutation m,
                                                      write_options o) {
   co_await wait_writable();
   m.ids = matching_ids(*f);
-  if (m.ids.empty()) co_return write_ack{log_ ? log_->last_lsn() : 0};
+  if (m.ids.empty()) co_return write_ack{};  // nothing written
   co_return co_await write(std::move(m), o);
 }
 

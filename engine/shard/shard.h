@@ -144,6 +144,10 @@ class shard {
   /// Durable records from `from`, about max_bytes of bodies; needs_snapshot when `from` is no
   /// longer in the log.
   awaitable<result<std::vector<wal::log_record>>> read_log(uint64_t from, size_t max_bytes);
+  /// Read-your-writes: waits until this replica holds the record `lsn` written in `term`.
+  /// read_after_timeout after `timeout`; write_lost when its record at `lsn` has a newer term.
+  awaitable<result<void>> wait_applied(uint64_t term, uint64_t lsn,
+                                       std::chrono::milliseconds timeout);
   /// Waits until the durable LSN passes `lsn`; false on timeout or when the shard closes.
   awaitable<bool> wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout);
   /// Leader: takes a snapshot now and hard-links it at `link` (a file the caller removes when

@@ -10,12 +10,12 @@
 #include <chrono>
 
 #include "engine/common/assert.h"
+#include "engine/common/file_io.h"
 #include "engine/common/logger.h"
 #include "engine/runtime/blocking_pool.h"
-#include "engine/common/file_io.h"
 #include "engine/shard/errc.h"
-#include "engine/shard/shard_snapshot.h"
 #include "engine/shard/shard.h"
+#include "engine/shard/shard_snapshot.h"
 
 namespace shoal::shard {
 namespace {
@@ -199,6 +199,24 @@ awaitable<result<std::vector<wal::log_record>>> shard::read_log(uint64_t from, s
   co_return co_await log_->read(from, max_bytes);
 }
 
+awaitable<result<void>> shard::wait_applied(uint64_t term, uint64_t lsn,
+                                            std::chrono::milliseconds timeout) {
+  auto deadline = rt::clock::now() + timeout;
+  for (;;) {
+    if (closed_) co_return errc::closed;
+    if (log_ && !reloading_ && log_->last_lsn() >= lsn) {
+      uint64_t here = terms_.term_at(lsn);
+      if (here == term) co_return result<void>{};
+      if (here > term) co_return errc::write_lost;
+      // An older term here: this replica's record at lsn is to be cut; wait for its leader.
+    }
+    auto now = rt::clock::now();
+    if (now >= deadline) co_return errc::read_after_timeout;
+    // Followers fsync each batch they append, so "durable advanced" follows every append.
+    (void)co_await durable_advanced_.wait(deadline - now);
+  }
+}
+
 awaitable<bool> shard::wait_durable_beyond(uint64_t lsn, rt::clock::duration timeout) {
   auto deadline = rt::clock::now() + timeout;
   while (!closed_ && (!log_ || log_->durable_lsn() <= lsn)) {
@@ -245,36 +263,37 @@ awaitable<result<void>> shard::install_snapshot(std::filesystem::path file, uint
     co_return checked.error();
   }
   terms.truncate_after(lsn);
-  log().warn("{}: replacing this replica's state (log to LSN {}, snapshot LSN {}) with the "
-             "leader's snapshot at LSN {}",
-             opts_.dir.string(), log_->last_lsn(), snapshot_lsn_, lsn);
+  log().warn(
+      "{}: replacing this replica's state (log to LSN {}, snapshot LSN {}) with the "
+      "leader's snapshot at LSN {}",
+      opts_.dir.string(), log_->last_lsn(), snapshot_lsn_, lsn);
   reloading_ = true;
   writable_.reset();
   co_await log_->close();
   // Order for crashes: the old state goes first, then the new snapshot and terms arrive. A
   // crash in between leaves an empty replica, which its leader fills again; never a mix.
   auto dir = opts_.dir;
-  auto swapped = co_await pool.run(rt::blocking_reason::write, [dir, file, lsn,
-                                                                terms]() -> result<void> {
-    auto log_dir = dir / "log";
-    if (auto names = fileio::list_files(log_dir)) {
-      for (auto& n : *names) {
-        if (auto r = fileio::remove_file(log_dir / n); !r) return r.error();
-      }
-      if (auto r = fileio::sync_dir(log_dir); !r) return r.error();
-    }
-    auto names = fileio::list_files(dir);
-    if (!names) return names.error();
-    for (auto& n : *names) {
-      if (parse_snapshot_file_name(n) || n == "terms") {
-        if (auto r = fileio::remove_file(dir / n); !r) return r.error();
-      }
-    }
-    if (auto r = fileio::sync_dir(dir); !r) return r.error();
-    if (auto r = fileio::rename_file(file, dir / snapshot_file_name(lsn)); !r) return r.error();
-    if (auto r = terms.save(dir); !r) return r.error();  // syncs the directory too
-    return result<void>{};
-  });
+  auto swapped =
+      co_await pool.run(rt::blocking_reason::write, [dir, file, lsn, terms]() -> result<void> {
+        auto log_dir = dir / "log";
+        if (auto names = fileio::list_files(log_dir)) {
+          for (auto& n : *names) {
+            if (auto r = fileio::remove_file(log_dir / n); !r) return r.error();
+          }
+          if (auto r = fileio::sync_dir(log_dir); !r) return r.error();
+        }
+        auto names = fileio::list_files(dir);
+        if (!names) return names.error();
+        for (auto& n : *names) {
+          if (parse_snapshot_file_name(n) || n == "terms") {
+            if (auto r = fileio::remove_file(dir / n); !r) return r.error();
+          }
+        }
+        if (auto r = fileio::sync_dir(dir); !r) return r.error();
+        if (auto r = fileio::rename_file(file, dir / snapshot_file_name(lsn)); !r) return r.error();
+        if (auto r = terms.save(dir); !r) return r.error();  // syncs the directory too
+        return result<void>{};
+      });
   // Memory now follows whatever is on disk (reload ends `reloading_`).
   co_await reload();
   if (!swapped) {

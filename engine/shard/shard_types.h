@@ -39,7 +39,8 @@ struct write_options {
 };
 
 struct write_ack {
-  uint64_t lsn = 0;  // the shard's last LSN of this write
+  uint64_t lsn = 0;   // the shard's last LSN of this write
+  uint64_t term = 0;  // the term that wrote it
 };
 
 /// A point as reads return it.

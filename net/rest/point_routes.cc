@@ -1,8 +1,11 @@
 // Points: upsert, retrieve, delete, payload changes, scroll, count (REST_API.md §5).
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "engine/data/filter_json.h"
+#include "net/rest/consistency.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
 #include "net/rest/rest_api.h"
@@ -170,6 +173,7 @@ decoded<std::vector<batch_op>> decode_operations(element body, const shard::coll
 
 void add_point_routes(http::router& r, rest_context ctx) {
   auto* coord = ctx.coordinator;
+  auto read = [coord](http::handler h) { return with_read_consistency(coord, std::move(h)); };
   auto limits = ctx.limits;
 
   r.add(verb::put, "/collections/{name}/points",
@@ -190,12 +194,12 @@ void add_point_routes(http::router& r, rest_context ctx) {
           }
           auto done = co_await coord->upsert(name, std::move(points), options_for(*params, **cfg));
           if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
-          co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+          co_return update_result(*done, params->wait, req.elapsed_seconds());
         },
         {.body_limit = limits.points_body_limit});
 
   r.add(verb::post, "/collections/{name}/points",
-        [coord, limits](request_context& req) -> awaitable<response> {
+        read([coord, limits](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
           double t = req.elapsed_seconds();
           if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
@@ -229,10 +233,10 @@ void add_point_routes(http::router& r, rest_context ctx) {
           for (auto& p : *found) write_point(w, p, **cfg, false, &vs);
           w.end_array();
           co_return ok(out, req.elapsed_seconds());
-        });
+        }));
 
   r.add(verb::get, "/collections/{name}/points/{id}",
-        [coord](request_context& req) -> awaitable<response> {
+        read([coord](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
           double t = req.elapsed_seconds();
           auto cfg = coord->config(name);
@@ -260,7 +264,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           json_writer w(out);
           write_point(w, found->front(), **cfg, false);
           co_return ok(out, req.elapsed_seconds());
-        });
+        }));
 
   r.add(verb::post, "/collections/{name}/points/delete",
         [coord, limits](request_context& req) -> awaitable<response> {
@@ -282,7 +286,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           auto done = sel.filter ? co_await coord->delete_matching(name, sel.filter, o)
                                  : co_await coord->delete_points(name, std::move(sel.ids), o);
           if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
-          co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+          co_return update_result(*done, params->wait, req.elapsed_seconds());
         });
 
   // set (merge), overwrite, delete keys, clear
@@ -305,7 +309,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
       auto done = co_await coord->change_payload(name, std::move(change.m), change.filter,
                                                  options_for(*params, **cfg));
       if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
-      co_return update_result(done->operation_id, params->wait, req.elapsed_seconds());
+      co_return update_result(*done, params->wait, req.elapsed_seconds());
     };
   };
   r.add(verb::post, "/collections/{name}/points/payload",
@@ -338,6 +342,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           auto o = options_for(*params, **cfg);
           std::vector<uint64_t> ids;
           ids.reserve(ops.size());
+          std::map<uint32_t, shard::token_entry> last_of_shard;
           for (auto& op : ops) {
             result<shard::write_summary> done = shard::write_summary{};
             switch (op.k) {
@@ -356,6 +361,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
             }
             if (!done) co_return error_response(done.error(), name, req.elapsed_seconds());
             ids.push_back(done->operation_id);
+            for (auto& e : done->token) last_of_shard[e.shard] = e;  // later ops come later
           }
           std::string out;
           json_writer w(out);
@@ -365,12 +371,16 @@ void add_point_routes(http::router& r, rest_context ctx) {
             w.field("status", params->wait ? "completed" : "acknowledged").end_object();
           }
           w.end_array();
-          co_return ok(out, req.elapsed_seconds());
+          auto answer = ok(out, req.elapsed_seconds());
+          std::vector<shard::token_entry> token;
+          for (auto& [shard_id, e] : last_of_shard) token.push_back(e);
+          set_token_header(answer, token);
+          co_return answer;
         },
         {.body_limit = limits.points_body_limit});
 
   r.add(verb::post, "/collections/{name}/points/scroll",
-        [coord, limits](request_context& req) -> awaitable<response> {
+        read([coord, limits](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
           double t = req.elapsed_seconds();
           if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
@@ -419,10 +429,10 @@ void add_point_routes(http::router& r, rest_context ctx) {
           }
           w.end_object();
           co_return ok(out, req.elapsed_seconds());
-        });
+        }));
 
   r.add(verb::post, "/collections/{name}/points/count",
-        [coord](request_context& req) -> awaitable<response> {
+        read([coord](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
           double t = req.elapsed_seconds();
           if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
@@ -442,7 +452,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           auto n = co_await coord->count(name, f);
           if (!n) co_return error_response(n.error(), name, req.elapsed_seconds());
           co_return ok(fmt::format(R"({{"count":{}}})", *n), req.elapsed_seconds());
-        });
+        }));
 }
 
 }  // namespace shoal::rest

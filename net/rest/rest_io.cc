@@ -8,6 +8,7 @@
 #include "engine/runtime/errc.h"
 #include "engine/shard/errc.h"
 #include "engine/shard/leader_hint.h"
+#include "net/rest/consistency.h"
 
 namespace shoal::rest {
 
@@ -106,12 +107,12 @@ http::response error_response(const error_code& ec, std::string_view collection,
       case errc::replication_unavailable:
         return http::error_json(status::bad_request, "Bad request: " + ec.message(), seconds);
       case errc::not_leader: {
-        auto leader = shard::leader_hint(collection);
+        auto leader = shard::leader_of(collection);
         return http::error_json(
             status::misdirected_request,
             fmt::format("Misdirected: this node follows collection `{}` and takes no writes for "
                         "it; send them to its leader{}",
-                        collection, leader.empty() ? std::string() : ": " + leader),
+                        collection, leader ? ": " + leader->description : std::string()),
             seconds);
       }
       case errc::replication_timeout:
@@ -218,6 +219,12 @@ http::response update_result(uint64_t operation_id, bool waited, double seconds)
   w.begin_object().field("operation_id", operation_id);
   w.field("status", waited ? "completed" : "acknowledged").end_object();
   return http::ok_json(out, seconds);
+}
+
+http::response update_result(const shard::write_summary& w, bool waited, double seconds) {
+  auto r = update_result(w.operation_id, waited, seconds);
+  set_token_header(r, w.token);
+  return r;
 }
 
 }  // namespace shoal::rest

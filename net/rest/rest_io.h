@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "engine/data/input_error.h"
+#include "engine/shard/coordinator.h"
 #include "engine/shard/shard_types.h"
 #include "net/http/request.h"
 #include "net/http/response.h"
@@ -64,6 +65,8 @@ std::optional<request_error> check_timeout(const http::request_context& ctx);
 
 /// {"result": {"operation_id": n, "status": "completed" | "acknowledged"}, ...}
 http::response update_result(uint64_t operation_id, bool waited, double seconds);
+/// The same for a write the coordinator made, with its shoal-token header (consistency.h).
+http::response update_result(const shard::write_summary& w, bool waited, double seconds);
 /// {"result": <raw>, "status": "ok", "time": t}
 inline http::response ok(std::string_view raw_result, double seconds) {
   return http::ok_json(raw_result, seconds);

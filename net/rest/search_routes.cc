@@ -6,6 +6,7 @@
 #include "engine/data/filter_json.h"
 #include "engine/runtime/smp.h"
 #include "engine/shard/errc.h"
+#include "net/rest/consistency.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
 #include "net/rest/rest_api.h"
@@ -286,12 +287,13 @@ void add_search_routes(http::router& r, rest_context ctx) {
       co_return ok(out, req.elapsed_seconds());
     };
   };
-  r.add(verb::post, "/collections/{name}/points/search", single(true));
+  auto read = [coord](http::handler h) { return with_read_consistency(coord, std::move(h)); };
+  r.add(verb::post, "/collections/{name}/points/search", read(single(true)));
   // Batches carry many query vectors: the bulk body limit.
-  r.add(verb::post, "/collections/{name}/points/search/batch", batch(true),
+  r.add(verb::post, "/collections/{name}/points/search/batch", read(batch(true)),
         {.body_limit = limits.points_body_limit});
-  r.add(verb::post, "/collections/{name}/points/query", single(false));
-  r.add(verb::post, "/collections/{name}/points/query/batch", batch(false),
+  r.add(verb::post, "/collections/{name}/points/query", read(single(false)));
+  r.add(verb::post, "/collections/{name}/points/query/batch", read(batch(false)),
         {.body_limit = limits.points_body_limit});
 }
 

@@ -29,8 +29,12 @@ error error_of(const error_code& ec, std::string_view collection) {
         return {status::unavailable, "Service unavailable: " + ec.message()};
       case shard::errc::replication_unavailable:
         return {status::wrong_input, "Bad request: " + ec.message()};
-      case shard::errc::not_leader:
-        return {status::not_leader, shard::leader_hint(collection)};
+      case shard::errc::not_leader: {
+        // The message starts with the leader's RPC address, which clients follow (client.h).
+        auto leader = shard::leader_of(collection);
+        if (!leader) return {status::not_leader, "? this node does not lead the collection"};
+        return {status::not_leader, leader->rpc_address + " " + leader->description};
+      }
       case shard::errc::replication_timeout:
         return {status::unavailable, "Service unavailable: " + ec.message()};
       case shard::errc::collection_failed:

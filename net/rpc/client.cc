@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <deque>
 #include <sys/socket.h>
 #include <unordered_map>
@@ -430,13 +431,53 @@ awaitable<outcome<collection_info>> client::get_collection(std::string name) {
   co_return decoded<collection_info>(r, decode_collection_info, "collection_info");
 }
 
+std::string client::target() const {
+  return fmt::format("{}:{}", st_->o.host, st_->o.port);
+}
+
+bool client::retarget(std::string_view message) {
+  // not_leader messages start with the leader's RPC address (api_status.cc).
+  auto address = message.substr(0, message.find(' '));
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  unsigned port = 0;
+  auto digits = address.substr(colon + 1);
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || p != digits.data() + digits.size() || port == 0 || port > 65535) {
+    return false;
+  }
+  auto host = std::string(address.substr(0, colon));
+  auto& st = *st_;
+  if (host == st.o.host && port == st.o.port) return false;  // it names us: do not loop
+  st.o.host = std::move(host);
+  st.o.port = static_cast<uint16_t>(port);
+  if (st.conn) {
+    st.conn->fail_all({status::disconnected, "the client follows the leader to " + target()});
+    st.conn.reset();
+  }
+  st.backoff = std::chrono::milliseconds(0);
+  st.next_attempt = {};
+  return true;
+}
+
+awaitable<outcome<buffer>> client::call_write(uint16_t method, std::function<bytes()> make) {
+  auto r = co_await call(method, make());
+  // Two hops at most: a leader that moved once more while the write travelled.
+  for (int hop = 0; hop < 2 && st_->o.follow_leader && !r && r.error().code == status::not_leader;
+       ++hop) {
+    if (!retarget(r.error().message)) break;
+    r = co_await call(method, make());
+  }
+  co_return r;
+}
+
 awaitable<outcome<write_result>> client::upsert(upsert_request req) {
-  auto r = co_await call(method::upsert, encode(req));
+  auto r = co_await call_write(method::upsert, [&req] { return encode(req); });
   co_return decoded<write_result>(r, decode_write_result, "upsert");
 }
 
 awaitable<outcome<write_result>> client::delete_points(delete_request req) {
-  auto r = co_await call(method::delete_points, encode(req));
+  auto r = co_await call_write(method::delete_points, [&req] { return encode(req); });
   co_return decoded<write_result>(r, decode_write_result, "delete_points");
 }
 

@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ struct client_options {
   std::chrono::milliseconds write_timeout{30'000};  // one write of queued requests
   size_t max_frame_size = 256u << 20;               // larger responses break the connection
   size_t compress_threshold = 64u << 10;            // 0: never compress requests
+  /// Writes (upsert, delete) refused with not_leader are sent again to the leader the error
+  /// names, and the client stays connected there (calls in flight on the old connection end
+  /// with status::disconnected).
+  bool follow_leader = true;
 };
 
 class client {
@@ -76,6 +81,9 @@ class client {
   awaitable<outcome<write_result>> delete_points(delete_request r);
   awaitable<outcome<search_results>> search(search_request r);
 
+  /// The server this client talks to now ("HOST:PORT"; changes when it follows a leader).
+  std::string target() const;
+
   /// Closes the connection; calls in flight return status::disconnected, later calls
   /// status::unavailable.
   void close();
@@ -87,6 +95,10 @@ class client {
   size_t in_flight() const;
 
  private:
+  /// A write: sent again to the leader when refused with not_leader (follow_leader).
+  awaitable<outcome<buffer>> call_write(uint16_t method, std::function<bytes()> make);
+  bool retarget(std::string_view not_leader_message);
+
   struct state;
   std::shared_ptr<state> st_;
 };

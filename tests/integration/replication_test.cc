@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "net/rpc/client.h"
 #include "tests/integration/shoald_fixture.h"
 #include "tests/support/etcd_process.h"
 
@@ -458,6 +459,131 @@ TEST(Replication, ClusterStatusOfASingleNode) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("is not in a cluster"), std::string::npos) << out;
   EXPECT_EQ(metric(get_body(single.port(), "/metrics"), "shoal_replication_lag_lsn"), std::nullopt);
+}
+
+TEST(Replication, FollowerBehindTheLeadersLogStartGetsASnapshot) {
+  test::tmpdir dir;
+  // Small segments and frequent snapshots: the leader's log soon starts past what the stopped
+  // follower has, so only a snapshot transfer can bring it back.
+  cluster cl(dir, 2,
+             {"--storage.snapshot-log-bytes", "8KiB", "--storage.log-segment-bytes", "4KiB"});
+  ASSERT_TRUE(cl.start(cl.nodes[0]));
+  ASSERT_TRUE(cl.start(cl.nodes[1]));
+  cl.create("docs", kCollection);
+  auto& leader = cl.leader_of("docs");
+  auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
+  test::http_client lc(leader.http);
+  ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true", points_body(0, 500)).status,
+            200u);
+  ASSERT_TRUE(converges(follower.http, "docs", 500));
+  follower.proc->stop();
+  for (uint64_t b = 0; b < 30; ++b) {
+    ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true",
+                         points_body(1000 + b * 200, 1200 + b * 200))
+                  .status,
+              200u);
+  }
+  ASSERT_EQ(lc.request(verb::post, "/collections/docs/points/delete?wait=true",
+                       R"({"filter":{"must":{"key":"n","range":{"lt":250}}}})")
+                .status,
+            200u);
+  ASSERT_TRUE(cl.start(follower));
+  ASSERT_TRUE(converges(follower.http, "docs", 250 + 6000, 60s)) << follower.proc->log();
+  EXPECT_EQ(ids(follower.http, "docs"), ids(leader.http, "docs"));
+  EXPECT_NE(leader.proc->log().find("sending the snapshot"), std::string::npos);
+  EXPECT_NE(follower.proc->log().find("installed the leader's snapshot"), std::string::npos);
+  // Then it tails as usual, and a restart keeps what it installed.
+  ASSERT_EQ(
+      lc.request(verb::put, "/collections/docs/points?wait=true", points_body(50000, 50100)).status,
+      200u);
+  ASSERT_TRUE(converges(follower.http, "docs", 6350));
+  follower.proc->stop();
+  ASSERT_TRUE(cl.start(follower));
+  EXPECT_EQ(count(follower.http, "docs"), 6350u);
+  EXPECT_EQ(ids(follower.http, "docs"), ids(leader.http, "docs"));
+}
+
+TEST(Replication, ReadYourWritesOnAFollowerAndReadsSentToTheLeader) {
+  test::tmpdir dir;
+  cluster cl(dir, 2);
+  ASSERT_TRUE(cl.start(cl.nodes[0]));
+  ASSERT_TRUE(cl.start(cl.nodes[1]));
+  cl.create("docs", kCollection);
+  auto& leader = cl.leader_of("docs");
+  auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
+  test::http_client lc(leader.http), fc(follower.http);
+  // Every write's answer carries a token; a read with it on the follower sees the write.
+  for (uint64_t i = 0; i < 200; ++i) {
+    auto w = lc.request(verb::put, "/collections/docs/points?wait=true", points_body(i, i + 1));
+    ASSERT_EQ(w.status, 200u) << w.body;
+    auto token = w.header("shoal-token");
+    ASSERT_FALSE(token.empty());
+    auto r = fc.request(verb::post, "/collections/docs/points",
+                        R"({"ids":[)" + std::to_string(i) + "]}", {{"shoal-read-after", token}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    ASSERT_NE(r.body.find("\"id\":" + std::to_string(i)), std::string::npos)
+        << "write " << i << " not visible on the follower with its token: " << r.body;
+  }
+  auto batch = lc.request(verb::post, "/collections/docs/points/batch?wait=true",
+                          R"({"operations":[{"upsert":)" + points_body(500, 510) +
+                              R"(},{"delete":{"points":[500]}}]})");
+  ASSERT_EQ(batch.status, 200u) << batch.body;
+  auto after = fc.request(verb::post, "/collections/docs/points/count", R"({"exact":true})",
+                          {{"shoal-read-after", batch.header("shoal-token")}});
+  EXPECT_NE(after.body.find("\"count\":209"), std::string::npos) << after.body;
+
+  // Tokens this host cannot satisfy fail clearly.
+  auto future = fc.request(verb::post, "/collections/docs/points/count?timeout=1", "{}",
+                           {{"shoal-read-after", "0:1:999999"}});
+  EXPECT_EQ(future.status, 504u) << future.body;
+  auto lost = fc.request(verb::post, "/collections/docs/points/count", "{}",
+                         {{"shoal-read-after", "0:0:1"}});
+  EXPECT_EQ(lost.status, 409u) << lost.body;
+  auto bad =
+      fc.request(verb::post, "/collections/docs/points/count", "{}", {{"shoal-read-after", "0:1"}});
+  EXPECT_EQ(bad.status, 400u) << bad.body;
+  auto no_shard = fc.request(verb::post, "/collections/docs/points/count", "{}",
+                             {{"shoal-read-after", "99:1:1"}});
+  EXPECT_EQ(no_shard.status, 400u) << no_shard.body;
+
+  // read=leader: the follower redirects; the leader answers.
+  auto redirect = fc.request(verb::post, "/collections/docs/points/count?read=leader", "{}");
+  EXPECT_EQ(redirect.status, 307u);
+  EXPECT_EQ(redirect.header("location"), "http://127.0.0.1:" + std::to_string(leader.http) +
+                                             "/collections/docs/points/count?read=leader");
+  EXPECT_EQ(lc.request(verb::post, "/collections/docs/points/count?read=leader", "{}").status,
+            200u);
+}
+
+TEST(Replication, TheCppClientFollowsTheLeader) {
+  test::tmpdir dir;
+  cluster cl(dir, 2);
+  ASSERT_TRUE(cl.start(cl.nodes[0]));
+  ASSERT_TRUE(cl.start(cl.nodes[1]));
+  cl.create("docs", kCollection);
+  auto& leader = cl.leader_of("docs");
+  auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
+  rpc::client_options o;
+  o.host = "127.0.0.1";
+  o.port = follower.rpc;
+  o.request_timeout = 10s;
+  rpc::sync_client c(o);
+  std::vector<data::point_id> ids = {data::point_id::number(7), data::point_id::number(8)};
+  std::vector<float> vectors = {1, 2, 3, 4, 4, 3, 2, 1};
+  auto w = c.upsert({.collection = "docs", .dim = 4, .ids = ids, .vectors = vectors});
+  ASSERT_TRUE(w) << w.error().describe();
+  EXPECT_EQ(w->points, 2u);
+  EXPECT_EQ(c.async().target(), "127.0.0.1:" + std::to_string(leader.rpc));
+  EXPECT_TRUE(converges(follower.http, "docs", 2));
+
+  // Without following, the refusal names the leader's RPC address.
+  o.follow_leader = false;
+  rpc::sync_client plain(o);
+  auto refused = plain.upsert({.collection = "docs", .dim = 4, .ids = ids, .vectors = vectors});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, rpc::status::not_leader);
+  EXPECT_EQ(refused.error().message.rfind("127.0.0.1:" + std::to_string(leader.rpc) + " ", 0), 0u)
+      << refused.error().message;
 }
 
 TEST(Replication, RefusesBadClusterSettings) {
