@@ -104,13 +104,17 @@ void reactor::run_loop() {
     owner_.drain(me, drain_start_, kDrainBatch, did_work);
     if (did_work) continue;
 
-    if (idle_poll.count() > 0) {
+    // With one core no ring can ever fill: spinning would only burn the CPU (a client or the
+    // kernel's network work may need it).
+    if (idle_poll.count() > 0 && owner_.core_count() > 1) {
       auto until = std::chrono::steady_clock::now() + idle_poll;
       bool found = false;
       // Only the rings are polled here: they are plain memory reads, while io_context::poll()
-      // would make a system call every time.
-      while (!(found = owner_.has_inbound(me)) && std::chrono::steady_clock::now() < until) {
+      // would make a system call every time. The clock is read once every kClockEvery polls:
+      // a read costs more than a poll of the rings.
+      for (unsigned i = 1; !(found = owner_.has_inbound(me)); ++i) {
         cpu_relax();
+        if (i % kClockEvery == 0 && std::chrono::steady_clock::now() >= until) break;
       }
       if (found) continue;
     }

@@ -4,9 +4,10 @@
 // Cross-core messages do not go through io_context::post: they sit in per-pair SPSC rings
 // (runtime.h). The reactor's loop runs ready handlers (io_context::poll), drains its rings, and
 // when both are empty keeps polling the rings for `idle_poll` before it sleeps in epoll
-// (io_context::run_one). A sender rings the doorbell only when the reactor sleeps (or is about
-// to): one post wakes it, however many messages follow (PRACTICES A4).
-// Everything here but ring_doorbell() and the atomics is touched only by the reactor's thread.
+// (io_context::run_one); a runtime of one core has no rings to poll and sleeps at once. A sender
+// rings the doorbell only when the reactor sleeps (or is about to): one post wakes it, however many
+// messages follow (PRACTICES A4). Everything here but ring_doorbell() and the atomics is touched
+// only by the reactor's thread.
 
 #include <array>
 #include <atomic>
@@ -57,6 +58,7 @@ class reactor {
   void heartbeat();
 
   static constexpr size_t kDrainBatch = 512;
+  static constexpr unsigned kClockEvery = 16;  // idle polls of the rings per clock read
   runtime& owner_;
   core_id id_;
   asio::io_context ioc_{1};

@@ -20,11 +20,26 @@ rt::blocking_pool& pool() {
   return rt::runtime::current().blocking();
 }
 
+metrics::labels core_label() {
+  return {{"core", std::to_string(rt::this_core().value())}};
+}
+
 std::span<const std::byte> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
 }  // namespace
+
+collections::collections(node_options opts)
+    : opts_(std::move(opts)),
+      searches_(metrics::local().make_counter("shoal_shard_searches_total",
+                                              "Shard searches run on this core", core_label())),
+      search_distances_(metrics::local().make_counter(
+          "shoal_shard_search_distances_total",
+          "Distance computations of the shard searches run on this core", core_label())),
+      search_exact_(metrics::local().make_counter(
+          "shoal_shard_search_exact_total", "Shard searches on this core answered by an exact scan",
+          core_label())) {}
 
 core_id collections::core_of(uint32_t shard_id) {
   return core_id(shard_id % rt::runtime::current().core_count());

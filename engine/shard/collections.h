@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/metrics.h"
 #include "engine/runtime/semaphore.h"
 #include "engine/runtime/sharded.h"
 #include "engine/shard/collection_config.h"
@@ -47,7 +48,7 @@ class collections {
     std::vector<std::unique_ptr<shard>> shards;  // by shard id; null when on another core
   };
 
-  explicit collections(node_options opts) : opts_(std::move(opts)) {}
+  explicit collections(node_options opts);
 
   // ---- any core, read-only ----
   const entry* find(std::string_view name) const;
@@ -55,6 +56,14 @@ class collections {
   std::vector<std::string> names() const;
   static core_id core_of(uint32_t shard_id);
   index::search_scratch& scratch() { return scratch_; }
+  /// Adds the work of the shard search that just ran on this core's scratch to the per-core
+  /// counters (/metrics: searches, distances, exact scans), so the index work a served search
+  /// costs can be compared with the in-process benchmark's.
+  void count_search() {
+    searches_.inc();
+    search_distances_.inc(scratch_.last.distance_computations);
+    if (scratch_.last.exact_path) search_exact_.inc();
+  }
   bool loaded() const { return loaded_; }
   const node_options& options() const { return opts_; }
 
@@ -90,6 +99,9 @@ class collections {
   node_options opts_;
   std::map<std::string, entry, std::less<>> entries_;
   index::search_scratch scratch_;
+  metrics::counter& searches_;
+  metrics::counter& search_distances_;
+  metrics::counter& search_exact_;
   rt::semaphore admin_lock_{1};  // used on core 0
   bool loaded_ = false;
 };

@@ -185,21 +185,34 @@ awaitable<result<std::vector<point_view>>> coordinator::search(std::string name,
         name, static_cast<uint32_t>(i),
         [q](collections& here, shard* s) -> result<std::vector<point_view>> {
           if (!s) return errc::collection_not_found;
-          return s->search(q, here.scratch());
+          auto r = s->search(q, here.scratch());
+          here.count_search();
+          return r;
         },
         rt::service_group::search);
   });
-  std::vector<point_view> all;
+  size_t total = 0;
   for (auto& p : parts) {
     if (!p) co_return p.error();
-    for (auto& v : *p) all.push_back(std::move(v));
+    total += p->size();
   }
-  bool higher_is_better =
-      params->metric == index::metric_kind::cosine || params->metric == index::metric_kind::ip;
-  std::sort(all.begin(), all.end(), [&](auto& a, auto& b) {
-    if (a.score != b.score) return higher_is_better ? a.score > b.score : a.score < b.score;
-    return a.id < b.id;
-  });
+  // Each shard's answer is in (score, id) order already: one shard's is the answer; several
+  // are merged.
+  std::vector<point_view> all;
+  if (n == 1) {
+    all = std::move(*parts[0]);
+  } else {
+    all.reserve(total);
+    for (auto& p : parts) {
+      for (auto& v : *p) all.push_back(std::move(v));
+    }
+    bool higher_is_better =
+        params->metric == index::metric_kind::cosine || params->metric == index::metric_kind::ip;
+    std::sort(all.begin(), all.end(), [&](auto& a, auto& b) {
+      if (a.score != b.score) return higher_is_better ? a.score > b.score : a.score < b.score;
+      return a.id < b.id;
+    });
+  }
   if (offset >= all.size()) co_return std::vector<point_view>{};
   all.erase(all.begin(), all.begin() + static_cast<ptrdiff_t>(offset));
   if (all.size() > limit) all.resize(limit);

@@ -230,11 +230,16 @@ result<std::vector<point_view>> shard::search(const search_query& q,
     v.score = score;
     results.push_back(std::move(v));
   }
-  // Ties go to the lower point id, whatever slots the points happen to have.
-  std::stable_sort(results.begin(), results.end(), [&](auto& a, auto& b) {
+  // Ties go to the lower point id, whatever slots the points happen to have. The index answers
+  // in distance order and scores follow distances, so the views are almost always in order
+  // already: checking is k comparisons, where sorting would move the (large) views around.
+  auto before = [&](const point_view& a, const point_view& b) {
     if (a.score != b.score) return higher_is_better ? a.score > b.score : a.score < b.score;
     return a.id < b.id;
-  });
+  };
+  if (!std::is_sorted(results.begin(), results.end(), before)) {
+    std::stable_sort(results.begin(), results.end(), before);
+  }
   return results;
 }
 

@@ -95,19 +95,22 @@ route_match router::match(verb method, std::string_view path) const {
   size_t best_literals = 0;
   for (auto& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
-    param_list params;
+    // Literal segments first: most routes fail there, before any parameter is decoded (which
+    // allocates).
     bool ok = true;
     for (size_t i = 0; i < parts.size() && ok; ++i) {
+      ok = r.segments[i].is_param || r.segments[i].text == parts[i];
+    }
+    if (!ok) continue;
+    param_list params;
+    for (size_t i = 0; i < parts.size() && ok; ++i) {
       auto& seg = r.segments[i];
-      if (seg.is_param) {
-        auto decoded = percent_decode(parts[i], false);
-        if (!decoded) {
-          ok = false;
-        } else {
-          params.emplace_back(seg.text, std::move(*decoded));
-        }
+      if (!seg.is_param) continue;
+      auto decoded = percent_decode(parts[i], false);
+      if (!decoded) {
+        ok = false;
       } else {
-        ok = seg.text == parts[i];
+        params.emplace_back(seg.text, std::move(*decoded));
       }
     }
     if (!ok) continue;

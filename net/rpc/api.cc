@@ -344,6 +344,11 @@ awaitable<reply> do_search(api_context ctx, const request& req) {
     });
   }
   bytes out;
+  // Room for the usual answer (ids, scores, small envelopes) up front: the encoder appends
+  // field by field, and growing from empty would reallocate about once per hit.
+  size_t hits = 0;
+  for (auto& r : results) hits += r ? r->size() : 0;
+  out.reserve(64 + 16 * results.size() + 48 * hits);
   search_response_encoder enc(out, static_cast<uint32_t>(results.size()), v->with_payload);
   for (auto& r : results) {
     if (!r) co_return fail(error_of(r.error(), name));
