@@ -66,6 +66,15 @@ boost::system::result<std::vector<peer>, std::string> parse_peers(std::string_vi
 }
 
 std::optional<std::string> validate(const cluster_settings& s) {
+  if (!s.etcd_endpoints.empty()) {
+    if (!s.peers.empty()) return "--etcd and --peers exclude each other";
+    if (s.node_id.empty()) return "--node-id is required with --etcd";
+    if (s.advertise_host.empty()) {
+      return "--advertise HOST:PORT (the RPC address other hosts use) is required with --etcd";
+    }
+    if (s.min_acks < 1) return "replication.min-acks must be at least 1";
+    return std::nullopt;
+  }
   if (s.node_id.empty()) return "--node-id is required with --peers";
   if (s.peers.size() < 2) return "--peers must list at least two hosts, this one included";
   std::set<std::string> ids;

@@ -36,8 +36,14 @@ struct peer {
 };
 
 struct cluster_settings {
-  std::string node_id;  // empty: a single node, no replication
-  std::vector<peer> peers;
+  std::string node_id;      // empty: a single node, no replication
+  std::vector<peer> peers;  // a static cluster
+  // A coordinated cluster (cluster_agent.h): etcd endpoints, key prefix, this host's address.
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "/shoal";
+  std::string advertise_host;
+  uint16_t advertise_port = 0;  // RPC
+  std::chrono::seconds lease_ttl{2};
   size_t min_acks = 1;
   std::chrono::milliseconds ack_timeout{10'000};
   std::chrono::milliseconds heartbeat{250};

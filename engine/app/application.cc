@@ -19,6 +19,7 @@
 #include "net/rest/rest_api.h"
 #include "net/rpc/api.h"
 #include "net/rpc/server.h"
+#include "replication/cluster_agent.h"
 #include "replication/cluster_status.h"
 #include "replication/follower_service.h"
 #include "replication/static_cluster.h"
@@ -109,7 +110,38 @@ awaitable<void> application::start_and_serve() {
   // and /readyz stays 503 until they have (recovery progress is logged per shard).
   auto colls = std::make_shared<rt::sharded<shard::collections>>();
   std::shared_ptr<const repl::static_cluster> cluster;
-  if (!cfg_.cluster.node_id.empty()) {
+  std::shared_ptr<repl::cluster_agent> agent;
+  if (!cfg_.cluster.etcd_endpoints.empty()) {
+    repl::agent_settings as;
+    as.etcd_endpoints = cfg_.cluster.etcd_endpoints;
+    as.prefix = cfg_.cluster.etcd_prefix;
+    as.node_id = cfg_.cluster.node_id;
+    as.advertise_host = cfg_.cluster.advertise_host;
+    as.rpc_port = cfg_.cluster.advertise_port;
+    as.lease_ttl = cfg_.cluster.lease_ttl;
+    as.min_acks = cfg_.cluster.min_acks;
+    as.ack_timeout = cfg_.cluster.ack_timeout;
+    as.heartbeat = cfg_.cluster.heartbeat;
+    agent = std::make_shared<repl::cluster_agent>(as);
+    if (auto c = co_await agent->connect(); !c) {
+      log().critical("cannot join the cluster through etcd ({}): {}",
+                     fmt::join(cfg_.cluster.etcd_endpoints, ","), c.error().message());
+      exit_code_ = 1;
+      co_return;
+    }
+    shard::set_leader_lookup([agent](std::string_view name) { return agent->leader_of(name); });
+    cfg_.storage.on_shard_open = [agent](const shard::collection_config& c, shard::shard& s) {
+      return agent->on_shard_open(c, s);
+    };
+    cfg_.storage.announce_create = [agent](const shard::collection_config& c) {
+      return agent->announce_create(c);
+    };
+    cfg_.storage.announce_drop = [agent](const std::string& name) {
+      return agent->announce_drop(name);
+    };
+    log().info("coordinated cluster: node {} through etcd {}", cfg_.cluster.node_id,
+               fmt::join(cfg_.cluster.etcd_endpoints, ","));
+  } else if (!cfg_.cluster.node_id.empty()) {
     cluster = std::make_shared<const repl::static_cluster>(cfg_.cluster);
     // Set before any server starts; read-only afterwards (leader_hint.h).
     shard::set_leader_lookup([cluster](std::string_view name) -> std::optional<shard::leader_info> {
@@ -128,6 +160,9 @@ awaitable<void> application::start_and_serve() {
   }
   co_await colls->start(cfg_.storage);
   stops_.push_back([colls]() -> awaitable<void> { co_await colls->stop(); });
+  // Stopped before the collections close (stops run last-in first-out): it resigns what this
+  // node leads, so a successor need not wait for the lease to lapse.
+  if (agent) stops_.push_back([agent]() -> awaitable<void> { co_await agent->stop(); });
   auto coordinator = std::make_shared<shard::coordinator>(*colls);
   // The routes point at the coordinator; this stop, run after the HTTP servers have stopped,
   // keeps it alive until then.
@@ -188,7 +223,7 @@ awaitable<void> application::start_and_serve() {
                                    .max_limit = cfg_.rest.max_limit,
                                    .max_ef = cfg_.rest.max_ef},
                         .ready = [this] { return ready_.load(); }});
-  if (cluster) {
+  if (cluster || agent) {
     repl::add_follower_methods(
         *rpc_methods, {.collections = colls.get(), .ready = [this] { return ready_.load(); }});
   }
@@ -216,6 +251,7 @@ awaitable<void> application::start_and_serve() {
   co_await shard::collections::load_all(*colls);
   log().info("{} collections loaded in {:.3f} s", colls->local().names().size(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (agent) agent->start(*colls, ep.port());
   ready_ = true;
   log().info("shoald ready");
 

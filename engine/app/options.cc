@@ -300,6 +300,50 @@ std::vector<setting> settings() {
          c.cluster.peers = std::move(*p);
          return std::nullopt;
        }},
+      {"etcd", "",
+       "a coordinated cluster: etcd endpoints http://HOST:PORT, comma-separated "
+       "(replication/README.md)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         c.cluster.etcd_endpoints.clear();
+         std::string_view rest = v;
+         while (!rest.empty()) {
+           auto comma = rest.find(',');
+           auto item = rest.substr(0, comma);
+           if (!item.starts_with("http://")) return "expected http://HOST:PORT[,http://...]";
+           c.cluster.etcd_endpoints.emplace_back(item);
+           rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+         }
+         return std::nullopt;
+       }},
+      {"etcd-prefix", "/shoal", "prefix of this cluster's keys in etcd",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v.empty() || v.front() != '/' || v.back() == '/') {
+           return "expected a path such as /shoal (leading '/', no trailing '/')";
+         }
+         c.cluster.etcd_prefix = v;
+         return std::nullopt;
+       }},
+      {"advertise", "", "with --etcd: HOST:PORT other hosts reach this one's binary RPC at",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (v.empty()) return std::nullopt;
+         auto colon = v.rfind(':');
+         auto port = colon == std::string::npos ? std::nullopt
+                                                : parse_number<uint16_t>(v.substr(colon + 1));
+         if (colon == 0 || !port || *port == 0) return "expected HOST:PORT";
+         c.cluster.advertise_host = v.substr(0, colon);
+         c.cluster.advertise_port = *port;
+         return std::nullopt;
+       }},
+      {"replication.lease-ttl", "2s",
+       "with --etcd: a leader's lease; a dead leader is replaced after about this long",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || *d < std::chrono::seconds(1) || d->count() % 1000 != 0) {
+           return "expected whole seconds, at least 1s";
+         }
+         c.cluster.lease_ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+         return std::nullopt;
+       }},
       {"replication.min-acks", "1",
        "followers that must hold a write durably before durability=replicated acknowledges it",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {
@@ -524,7 +568,8 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
                 "shoald: rpc.max-memory-per-core ({}) must be at least rpc.max-frame-size ({})\n",
                 cfg.rpc.max_memory_per_core, cfg.rpc.max_frame_size)};
   }
-  if (!cfg.cluster.node_id.empty() || !cfg.cluster.peers.empty()) {
+  if (!cfg.cluster.node_id.empty() || !cfg.cluster.peers.empty() ||
+      !cfg.cluster.etcd_endpoints.empty()) {
     if (auto err = repl::validate(cfg.cluster)) {
       return {2, fmt::format("shoald: cluster settings: {}\n", *err)};
     }

@@ -181,10 +181,15 @@ awaitable<void> collections::load_all(rt::sharded<collections>& all) {
   co_await all.invoke_on_all([](collections& c) { c.loaded_ = true; });
 }
 
-awaitable<result<void>> collections::create(rt::sharded<collections>& all, collection_config cfg) {
+awaitable<result<void>> collections::create(rt::sharded<collections>& all, collection_config cfg,
+                                            bool announce) {
   auto& self = all.local();
   auto lock = co_await self.admin_lock_.acquire(1);
   if (self.find(cfg.name)) co_return errc::collection_exists;
+  if (announce && self.opts_.announce_create) {
+    if (auto a = co_await self.opts_.announce_create(cfg); !a) co_return a.error();
+    if (self.find(cfg.name)) co_return result<void>{};  // the cluster's copy arrived meanwhile
+  }
   auto dir = self.dir_of(cfg.name);
   auto json = cfg.to_json();
   auto written = co_await pool().run(rt::blocking_reason::write, [dir, json]() -> result<void> {
@@ -215,9 +220,14 @@ awaitable<result<void>> collections::create(rt::sharded<collections>& all, colle
   co_return result<void>{};
 }
 
-awaitable<result<bool>> collections::drop(rt::sharded<collections>& all, std::string name) {
+awaitable<result<bool>> collections::drop(rt::sharded<collections>& all, std::string name,
+                                          bool announce) {
   auto& self = all.local();
   auto lock = co_await self.admin_lock_.acquire(1);
+  if (announce && self.opts_.announce_drop) {
+    if (auto a = co_await self.opts_.announce_drop(name); !a)
+      co_return error_result<bool>(a.error());
+  }
   if (!self.find(name)) co_return result<bool>(false);
   co_await all.invoke_on_all(
       [name](collections& c) -> awaitable<void> { co_await c.close_local(name, true); });

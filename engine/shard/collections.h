@@ -37,6 +37,11 @@ struct node_options {
   /// Runs on the shard's core once a shard has opened, before it serves: the cluster layer
   /// gives it its replication role here. An error fails the collection's load.
   std::function<awaitable<result<void>>(const collection_config&, shard&)> on_shard_open;
+  /// Cluster mode: run on core 0 before a client's create or drop changes this node, under the
+  /// admin lock; the cluster layer records the change (etcd) first and may refuse it. Changes
+  /// the cluster itself makes here pass announce = false.
+  std::function<awaitable<result<void>>(const collection_config&)> announce_create;
+  std::function<awaitable<result<void>>(const std::string&)> announce_drop;
 };
 
 class collections {
@@ -71,9 +76,11 @@ class collections {
   /// Loads every collection found on disk (startup). A collection that fails to load is kept in
   /// state failed, with the reason; the others serve.
   static awaitable<void> load_all(rt::sharded<collections>& all);
-  static awaitable<result<void>> create(rt::sharded<collections>& all, collection_config cfg);
+  static awaitable<result<void>> create(rt::sharded<collections>& all, collection_config cfg,
+                                        bool announce = true);
   /// True if it existed.
-  static awaitable<result<bool>> drop(rt::sharded<collections>& all, std::string name);
+  static awaitable<result<bool>> drop(rt::sharded<collections>& all, std::string name,
+                                      bool announce = true);
   static awaitable<result<void>> set_payload_index(rt::sharded<collections>& all, std::string name,
                                                    std::string field,
                                                    std::optional<payload_index_def> def);

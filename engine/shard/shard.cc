@@ -213,6 +213,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   if (closed_) co_return errc::closed;
   if (reloading_) co_return errc::recovering;
   if (!leader_) co_return errc::not_leader;
+  const uint64_t term_at_start = known_term_;
   if (o.level == durability::replicated && (!replicator_ || replicator_->followers() == 0)) {
     co_return errc::replication_unavailable;
   }
@@ -301,6 +302,13 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
       write_errors_.inc();
       co_return r.error();
     }
+  }
+  if (!leader_ || known_term_ != term_at_start || (fence_ && !fence_())) {
+    // Leadership may have passed to another host while this write waited (for the disk, for
+    // followers): never acknowledge then. The records stay in this log until the new leader's
+    // stream cuts what it does not have.
+    write_errors_.inc();
+    co_return errc::not_leader;
   }
   co_return write_ack{last, terms_.term_at(last)};
 }

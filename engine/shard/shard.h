@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -163,6 +164,11 @@ class shard {
   /// Installs the leader's replicator (replacing and stopping any previous one; null removes).
   awaitable<void> set_replicator(std::unique_ptr<replicator> r);
   replicator* get_replicator() const { return replicator_.get(); }
+  /// A leader acknowledges a write only while `fence()` says it may still lead (its lease in
+  /// etcd is certainly alive); otherwise the write gets not_leader — it is in this replica's
+  /// log, and is cut if a new leader never had it. Null: no fence (a single node, a static
+  /// cluster).
+  void set_fence(std::function<bool()> fence) { fence_ = std::move(fence); }
   bool closed() const { return closed_; }
 
   uint32_t id() const { return opts_.shard_id; }
@@ -223,6 +229,7 @@ class shard {
   rt::event durable_advanced_;     // pulsed when the log's durable LSN advances
   rt::semaphore replica_lock_{1};  // one replication change at a time
   std::unique_ptr<replicator> replicator_;
+  std::function<bool()> fence_;
   std::unique_ptr<asio::steady_timer> ticker_;
   rt::gate gate_{"shard"};
 

@@ -1,0 +1,126 @@
+#pragma once
+// A coordinated cluster (`shoald --node-id ID --advertise HOST:PORT --etcd URL[,URL...]`):
+// membership, collection schemas and leadership live in etcd (ARCHITECTURE.md §8), so a leader
+// that dies is replaced.
+//
+//   P/hosts/<id>         {"rpc": "HOST:PORT", "http": "http://HOST:PORT"}   on this node's lease
+//   P/collections/<name> the collection's configuration (collection.json's form)
+//   P/leaders/<name>, P/terms/<name>                                         election.h
+//
+// Every host holds every shard of every collection; one host leads each collection (all its
+// shards) in a term. The agent (core 0) keeps the node's lease alive and, every `poll`:
+//  * registers the host and reads the host list (the leader ships to every other host);
+//  * applies schema changes: a collection that appears in etcd is created here, one that
+//    disappears is dropped here; a client's create/drop goes to etcd first (announce_*);
+//  * for each collection: with no leader, campaigns (a follower waits `candidate_delay` after
+//    the key vanished before it does, so a returning leader cannot win against one that was
+//    serving); on winning term T, every local shard leads in T with a replicator to the other
+//    hosts; when another host leads, every local shard follows it.
+// Fencing: a leader acknowledges a write only while its lease is certainly alive, with
+// `fence_margin` to spare (shard::set_fence). A new leader needs the old key to expire in etcd,
+// which happens after that: two leaders never both acknowledge.
+//
+// Polling (not watches) keeps the agent simple; a failover takes the lease TTL plus up to one
+// poll. Lives on core 0; leader_of() is read from any core (under a mutex).
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/asio.h"
+#include "engine/runtime/event.h"
+#include "engine/runtime/sharded.h"
+#include "engine/shard/collections.h"
+#include "engine/shard/leader_hint.h"
+#include "replication/election.h"
+#include "replication/etcd/client.h"
+#include "replication/etcd/lease_keeper.h"
+#include "replication/leader_replicator.h"
+
+namespace shoal::repl {
+
+struct agent_settings {
+  std::vector<std::string> etcd_endpoints;
+  std::string prefix = "/shoal";
+  std::string node_id;
+  std::string advertise_host;  // how other hosts reach this one
+  uint16_t rpc_port = 0;
+  uint16_t http_port = 0;
+  std::chrono::seconds lease_ttl{2};
+  std::chrono::milliseconds poll{100};
+  std::chrono::milliseconds fence_margin{100};
+  std::chrono::milliseconds candidate_delay{300};
+  size_t min_acks = 1;
+  std::chrono::milliseconds ack_timeout{10'000};
+  std::chrono::milliseconds heartbeat{250};
+};
+
+class cluster_agent {
+ public:
+  explicit cluster_agent(agent_settings s);
+  ~cluster_agent();
+
+  /// On core 0, before the collections load: connects to etcd and takes the node's lease.
+  awaitable<result<void>> connect();
+  /// On core 0, once the collections are loaded and the servers listen: registers, syncs
+  /// schemas, and starts the loop.
+  void start(rt::sharded<shard::collections>& colls, uint16_t http_port);
+  awaitable<void> stop();
+
+  // Hooks (collections.h node_options and leader_hint.h).
+  awaitable<result<void>> on_shard_open(const shard::collection_config& c, shard::shard& s);
+  awaitable<result<void>> announce_create(const shard::collection_config& c);
+  awaitable<result<void>> announce_drop(const std::string& name);
+  std::optional<shard::leader_info> leader_of(std::string_view collection) const;
+
+ private:
+  struct host {
+    std::string rpc;   // HOST:PORT
+    std::string http;  // http://HOST:PORT
+  };
+  struct view {  // per collection, as last read from etcd
+    leadership leader;
+    std::chrono::steady_clock::time_point vacant_since{};
+    uint64_t led_term = 0;  // the term this node leads it in (0: it does not)
+    std::vector<std::pair<uint64_t, uint64_t>> position;  // as last published
+    int64_t position_lease = 0;
+  };
+
+  awaitable<void> run();
+  awaitable<result<void>> tick();
+  awaitable<result<void>> sync_hosts();
+  awaitable<result<void>> sync_schemas();
+  awaitable<result<void>> sync_leaders();
+  /// Publishes this host's (term, durable LSN) per shard of `name` when it changed: candidates
+  /// compare them, so the host holding the most of the log takes over.
+  awaitable<result<void>> publish_position(const std::string& name, view& v);
+  /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`.
+  awaitable<void> apply_role(std::string name, bool lead, uint64_t term);
+  bool may_acknowledge(const std::string& name, uint64_t term) const;
+  std::string key(std::string_view kind, std::string_view name) const;
+
+  agent_settings s_;
+  rt::sharded<shard::collections>* colls_ = nullptr;
+  std::unique_ptr<etcd::client> etcd_;
+  std::unique_ptr<etcd::lease_keeper> lease_;
+  std::map<std::string, host> hosts_;    // by id, this one included
+  std::set<std::string> known_schemas_;  // names seen in etcd at the last sync
+  std::map<std::string, view> views_;
+  bool stopping_ = false;
+  rt::event done_;
+  std::unique_ptr<asio::steady_timer> timer_;
+
+  // Read from every core.
+  mutable std::mutex mu_;
+  std::map<std::string, std::pair<leadership, host>, std::less<>> leaders_;  // guarded by mu_
+  std::map<std::string, uint64_t, std::less<>> leading_;  // name -> term; guarded by mu_
+  std::atomic<int64_t> lease_valid_until_ns_{0};
+};
+
+}  // namespace shoal::repl

@@ -1,0 +1,302 @@
+// Failover through etcd (replication/cluster_agent.h): three shoald processes and a real etcd
+// on loopback. Schemas reach every host; the leader is SIGKILLed under durability=replicated
+// writes, round after round, and every acknowledged point must be on the new leader; the time
+// from the kill to the first write a new leader accepts is bounded; a leader frozen (SIGSTOP,
+// as a partition would) never acknowledges a write after a successor exists; a returning
+// leader follows and converges.
+//
+// SHOAL_FAILOVER_ROUNDS (default 10) sets the number of kill rounds.
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "tests/integration/shoald_fixture.h"
+#include "tests/support/etcd_process.h"
+
+namespace shoal {
+namespace {
+
+using namespace std::chrono_literals;
+using boost::beast::http::verb;
+
+struct host {
+  std::string id;
+  uint16_t http = 0;
+  uint16_t rpc = 0;
+  std::unique_ptr<test::shoald_instance> proc;
+  bool up = false;
+};
+
+constexpr uint64_t kProbeId = 999'999'999;
+std::string points_body(uint64_t from, uint64_t to);
+
+class cluster {
+ public:
+  cluster(const test::tmpdir& dir, size_t n, std::vector<std::string> extra = {})
+      : etcd(dir.path() / "etcd") {
+    for (size_t i = 0; i < n; ++i) {
+      host h;
+      h.id = "n" + std::to_string(i);
+      h.http = test::free_port();
+      h.rpc = test::free_port();
+      auto logs = dir.path() / ("logs-" + h.id);
+      std::filesystem::create_directories(logs);
+      std::vector<std::string> args{"--node-id",
+                                    h.id,
+                                    "--etcd",
+                                    etcd.endpoint(),
+                                    "--advertise",
+                                    "127.0.0.1:" + std::to_string(h.rpc),
+                                    "--replication.lease-ttl",
+                                    "1s"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      h.proc = std::make_unique<test::shoald_instance>(dir.path() / h.id, logs, args);
+      h.proc->set_ports(h.http, h.rpc);
+      hosts.push_back(std::move(h));
+    }
+  }
+  ~cluster() {
+    for (auto& h : hosts) {
+      if (h.proc->process()) h.proc->process()->signal(SIGCONT);
+      h.proc->kill();
+    }
+  }
+  bool start(host& h) {
+    h.up = h.proc->start();
+    if (!h.up) ADD_FAILURE() << h.id << " did not start:\n" << h.proc->log();
+    return h.up;
+  }
+  /// The host that takes a write to `name` now, or null.
+  host* leader(const std::string& name) {
+    for (auto& h : hosts) {
+      if (!h.up) continue;
+      try {
+        test::http_client c(h.http, 2s);
+        // A real point (an empty batch reaches no shard, so any host would take it).
+        auto r = c.request(verb::put, "/collections/" + name + "/points?wait=true",
+                           points_body(kProbeId, kProbeId + 1));
+        if (r.status == 200) return &h;
+      } catch (const std::exception&) {
+      }
+    }
+    return nullptr;
+  }
+  host* wait_leader(const std::string& name, std::chrono::milliseconds within = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto* h = leader(name)) return h;
+      std::this_thread::sleep_for(20ms);
+    }
+    return nullptr;
+  }
+  test::etcd_process etcd;
+  std::vector<host> hosts;
+};
+
+std::string points_body(uint64_t from, uint64_t to) {
+  std::string s = R"({"points":[)";
+  for (uint64_t i = from; i < to; ++i) {
+    s += (i > from ? "," : "") + std::string("{\"id\":") + std::to_string(i) + ",\"vector\":[" +
+         std::to_string(1 + i % 7) + "," + std::to_string(i % 13) +
+         ",1,0.5],\"payload\":{\"n\":" + std::to_string(i) + "}}";
+  }
+  return s + "]}";
+}
+
+std::set<uint64_t> ids(uint16_t port, const std::string& name) {
+  std::set<uint64_t> out;
+  test::http_client c(port);
+  std::string offset = "null";
+  for (;;) {
+    auto r = c.request(verb::post, "/collections/" + name + "/points/scroll",
+                       R"({"limit":2000,"with_payload":true,"offset":)" + offset + "}");
+    if (r.status != 200) throw std::runtime_error(r.body);
+    simdjson::dom::parser p;
+    auto doc = p.parse(r.body);
+    simdjson::dom::array pts = doc["result"]["points"];
+    for (auto pt : pts) {
+      uint64_t id = pt["id"];
+      EXPECT_EQ(uint64_t(pt["payload"]["n"]), id) << "point " << id << " is whole";
+      out.insert(id);
+    }
+    auto next = doc["result"]["next_page_offset"];
+    if (next.is_null()) return out;
+    offset = std::to_string(uint64_t(next));
+  }
+}
+
+const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2})";
+
+TEST(Failover, SchemasReachEveryHostAndLeadersAreReplacedWithoutLosingAcknowledgedWrites) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  // Every follower holds an acknowledged write (min-acks 2 of 2), so whichever takes over has
+  // it; with fewer, a successor may lack writes another follower holds (replication/README.md).
+  cluster cl(dir, 3, {"--replication.min-acks", "2"});
+  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
+  {
+    test::http_client c(cl.hosts[1].http);
+    auto r = c.request(verb::put, "/collections/docs", kCollection);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    // Through another host it exists already, as on a single node.
+    test::http_client c2(cl.hosts[2].http);
+    bool exists = false;
+    for (int i = 0; i < 100 && !exists; ++i) {
+      exists = c2.request(verb::put, "/collections/docs", kCollection).status == 409;
+      if (!exists) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(exists);
+    auto other =
+        c2.request(verb::put, "/collections/docs", R"({"vectors":{"size":8,"distance":"Dot"}})");
+    EXPECT_EQ(other.status, 409u) << other.body;
+  }
+  for (auto& h : cl.hosts) {  // the schema reaches every host
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; ++i) {
+      test::http_client c(h.http);
+      seen = c.request(verb::get, "/collections/docs").status == 200;
+      if (!seen) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(seen) << h.id;
+  }
+  ASSERT_NE(cl.wait_leader("docs"), nullptr);
+
+  int rounds = 10;
+  if (const char* r = std::getenv("SHOAL_FAILOVER_ROUNDS")) rounds = std::max(1, std::atoi(r));
+  std::set<uint64_t> acked;
+  std::mutex mu;
+  double worst_failover = 0;
+  std::mt19937 rng(42);
+  for (int round = 0; round < rounds; ++round) {
+    host* leader = cl.wait_leader("docs");
+    ASSERT_NE(leader, nullptr) << "round " << round;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 3; ++w) {
+      writers.emplace_back([&, w, port = leader->http] {
+        uint64_t base = 1'000'000ull * (round * 4 + w + 1);
+        for (uint64_t i = 0; !stop; i += 10) {
+          try {
+            test::http_client c(port, 3s);
+            auto r =
+                c.request(verb::put, "/collections/docs/points?wait=true&durability=replicated",
+                          points_body(base + i, base + i + 10));
+            if (r.status == 200) {
+              std::lock_guard l(mu);
+              for (uint64_t k = base + i; k < base + i + 10; ++k) acked.insert(k);
+            }
+          } catch (const std::exception&) {
+            return;  // the leader died mid-request: not acknowledged
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+    leader->proc->kill();
+    leader->up = false;
+    auto killed = std::chrono::steady_clock::now();
+    stop = true;
+    for (auto& t : writers) t.join();
+    // The first write a new leader accepts.
+    host* next = nullptr;
+    while (!next && std::chrono::steady_clock::now() - killed < 20s) {
+      next = cl.leader("docs");
+      if (!next) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_NE(next, nullptr) << "no new leader, round " << round;
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    worst_failover = std::max(worst_failover, took);
+    auto have = ids(next->http, "docs");
+    size_t missing = 0;
+    for (auto id : acked) missing += have.count(id) ? 0 : 1;
+    EXPECT_EQ(missing, 0u) << "round " << round << ": of " << acked.size()
+                           << " acknowledged points, the new leader " << next->id << " lacks "
+                           << missing;
+    std::printf("round %d: new leader %s after %.2f s; %zu acknowledged points checked\n", round,
+                next->id.c_str(), took, acked.size());
+    ASSERT_TRUE(cl.start(*leader));  // it returns as a follower
+  }
+  std::printf("worst failover (kill -> first accepted write): %.2f s\n", worst_failover);
+  EXPECT_LT(worst_failover, 10.0) << "failover is bounded";
+
+  // Every host converges to the same points.
+  auto* leader = cl.wait_leader("docs");
+  ASSERT_NE(leader, nullptr);
+  auto want = ids(leader->http, "docs");
+  for (auto& h : cl.hosts) {
+    bool same = false;
+    for (int i = 0; i < 200 && !same; ++i) {
+      same = ids(h.http, "docs") == want;
+      if (!same) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(same) << h.id << " did not converge";
+  }
+}
+
+TEST(Failover, AFrozenLeaderNeverAcknowledgesAfterASuccessorExists) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3);
+  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
+  {
+    test::http_client c(cl.hosts[0].http);
+    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
+  }
+  host* old = cl.wait_leader("docs");
+  ASSERT_NE(old, nullptr);
+  // Freeze it: its lease lapses, another host takes over.
+  old->proc->process()->signal(SIGSTOP);
+  old->up = false;
+  host* next = nullptr;
+  auto t0 = std::chrono::steady_clock::now();
+  while (!next && std::chrono::steady_clock::now() - t0 < 20s) {
+    next = cl.leader("docs");
+    if (!next) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(next, nullptr);
+  ASSERT_NE(next, old);
+  // Wake it: writes sent to it now must all be refused, from the first one on.
+  std::atomic<int> acknowledged{0}, refused{0};
+  std::thread writer([&, port = old->http] {
+    for (int i = 0; i < 50; ++i) {
+      try {
+        test::http_client c(port, 5s);
+        auto r = c.request(verb::put, "/collections/docs/points?wait=true",
+                           points_body(5'000'000 + i, 5'000'001 + i));
+        (r.status == 200 ? acknowledged : refused)++;
+        if (r.status == 200) {
+          std::printf("acknowledged write %d: %s\n", i, r.body.c_str());
+        }
+      } catch (const std::exception&) {
+        refused++;
+      }
+    }
+  });
+  std::this_thread::sleep_for(50ms);  // requests are queued on the frozen process
+  old->proc->process()->signal(SIGCONT);
+  writer.join();
+  EXPECT_EQ(acknowledged.load(), 0)
+      << "the old leader acknowledged writes after " << next->id << " took over; its log:\n"
+      << old->proc->log();
+  EXPECT_GT(refused.load(), 0);
+  old->up = true;
+  // It follows the new leader afterwards and holds none of what it refused.
+  auto want = ids(next->http, "docs");
+  bool same = false;
+  for (int i = 0; i < 200 && !same; ++i) {
+    same = ids(old->http, "docs") == want;
+    if (!same) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(same);
+  for (uint64_t id : ids(old->http, "docs")) {
+    EXPECT_FALSE(id >= 5'000'000u && id < 5'000'050u) << "a refused write survived: " << id;
+  }
+}
+
+}  // namespace
+}  // namespace shoal
