@@ -239,7 +239,6 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
   auto now = std::chrono::steady_clock::now();
   for (auto& name : colls_->local().names()) {
     auto& v = views_[name];
-    if (auto r = co_await publish_position(name, v); !r) co_return r;
     auto it = current.find(name);
     leadership cur = it == current.end() ? leadership{} : it->second;
     if (v.led_term) {
@@ -258,9 +257,14 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
     if (cur.node.empty() || (cur.node == s_.node_id && cur.term != v.led_term)) {
       // Vacant (or a key of this node's previous life, left to expire).
       if (v.vacant_since == std::chrono::steady_clock::time_point{}) v.vacant_since = now;
+      // With no leader nothing ships, so positions are final: publish them for the candidates
+      // (only now — while a leader serves, they would change on every write).
+      if (cur.node.empty()) {
+        if (auto r = co_await publish_position(name, v); !r) co_return r;
+      }
       if (cur.node.empty() && now - v.vacant_since >= s_.candidate_delay) {
         // Campaign unless another live host holds more of this collection's log on some shard
-        // (positions are published every poll, so after candidate_delay they are final).
+        // (every host publishes within a poll of the vacancy; candidate_delay covers that).
         auto others = co_await etcd_->get_prefix(key("positions", name + "/"));
         bool behind = false;
         if (others) {

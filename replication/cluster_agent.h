@@ -97,8 +97,8 @@ class cluster_agent {
   awaitable<result<void>> sync_hosts();
   awaitable<result<void>> sync_schemas();
   awaitable<result<void>> sync_leaders();
-  /// Publishes this host's (term, durable LSN) per shard of `name` when it changed: candidates
-  /// compare them, so the host holding the most of the log takes over.
+  /// While `name` has no leader: publishes this host's (term, durable LSN) per shard when it
+  /// changed; candidates compare them, so the host holding the most of the log takes over.
   awaitable<result<void>> publish_position(const std::string& name, view& v);
   /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`.
   awaitable<void> apply_role(std::string name, bool lead, uint64_t term);
