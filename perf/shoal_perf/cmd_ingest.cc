@@ -32,6 +32,7 @@ struct ingest_options {
   collection_spec spec;
   std::string base, json, durability;
   size_t batch = 1000, concurrency = 4, connections = 0, limit = 0;
+  double rate = 0;  // vectors per second; 0: as fast as the server takes them
   uint64_t id_offset = 0;
   bool force_progress = false;
 };
@@ -46,6 +47,7 @@ struct ingest_run {
   size_t retries = 0;
   std::string fatal;
   latency_histogram batch_latency;
+  steady::time_point start{};  // paced runs: batch i is due at start + i * batch / rate
 
   prepared prepare(size_t i) {
     size_t first = i * o.batch;
@@ -59,6 +61,12 @@ struct ingest_run {
       size_t i = next++;
       if (i >= batches.size()) co_return;
       size_t n = std::min(o.batch, data.rows - i * o.batch);
+      if (o.rate > 0) {
+        auto due =
+            start + std::chrono::duration_cast<steady::duration>(
+                        std::chrono::duration<double>(static_cast<double>(i * o.batch) / o.rate));
+        if (due > steady::now()) co_await sleep_until(due);
+      }
       prepared p = std::move(batches[i]);
       for (int attempt = 0;; ++attempt) {
         auto t0 = steady::now();
@@ -114,6 +122,7 @@ awaitable<int> ingest(const ingest_options& o) {
   progress_line progress(o.force_progress);
   bool finished = false;
   auto start = steady::now();
+  run.start = start;
   asio::steady_timer ticker(ex);
   rt::event ticker_done;
   asio::co_spawn(
@@ -191,6 +200,7 @@ int run_ingest(const args_t& args) {
       .option("shards", "N", "shards, when created (0: the server's default)", "0")
       .option("batch", "N", "points per request", "1000")
       .option("concurrency", "N", "requests in flight", "4")
+      .option("rate", "V", "send at most V vectors per second (0: as fast as accepted)", "0")
       .option("connections", "N", "connections (0: RPC one per server core, HTTP concurrency)", "0")
       .option("durability", "memory|local|replicated",
               "durability of each write (default: the collection's)", "")
@@ -215,6 +225,7 @@ int run_ingest(const args_t& args) {
     o.spec.shards = p.get_size("shards", 0, 1024);
     o.batch = p.get_size("batch", 1, 1000000);
     o.concurrency = p.get_size("concurrency", 1, 100000);
+    o.rate = static_cast<double>(p.get_size("rate", 0, 1000000000));
     o.connections = p.get_size("connections", 0, 10000);
     if (!p.get("durability").empty()) {
       o.durability = p.get_choice("durability", {"memory", "local", "replicated"});
