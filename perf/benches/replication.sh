@@ -52,7 +52,7 @@ run_one() {  # index
     grep -q "shoald ready" "$tmp/a.log" && grep -q "shoald ready" "$tmp/b.log" && break
     sleep 0.05
   done
-  local body='{"vectors":{"size":128,"distance":"Euclid"},"index":"'"$index"'"}'
+  local body='{"vectors":{"size":128,"distance":"Euclid","index":"'"$index"'"}}'
   curl -s -X PUT "127.0.0.1:$ha/collections/lag" -H 'content-type: application/json' -d "$body" >/dev/null
   curl -s -X PUT "127.0.0.1:$hb/collections/lag" -H 'content-type: application/json' -d "$body" >/dev/null
   # Which host leads: the one that takes a write.
