@@ -126,8 +126,7 @@ result<void> write_chunk(const std::filesystem::path& path, const snapshot_chunk
   return result<void>{};
 }
 
-awaitable<reply> do_snapshot(std::shared_ptr<const follower_context> ctx,
-                             const rpc::request& req) {
+awaitable<reply> do_snapshot(std::shared_ptr<const follower_context> ctx, const rpc::request& req) {
   auto c = decode_snapshot_chunk(req.payload);
   if (!c) co_return malformed();
   auto ref = c->ref;
@@ -141,8 +140,7 @@ awaitable<reply> do_snapshot(std::shared_ptr<const follower_context> ctx,
             rt::blocking_reason::write, [path, c] { return write_chunk(path, *c); });
         if (!written) co_return written.error();
         if (c->last) {
-          auto installed =
-              co_await s.install_snapshot(path, c->lsn, shard::term_history(c->terms));
+          auto installed = co_await s.install_snapshot(path, c->lsn, shard::term_history(c->terms));
           if (!installed) co_return installed.error();
         }
         co_return encode_received(c->offset + c->data.size());

@@ -142,7 +142,8 @@ awaitable<result<void>> log_shipper::transfer_snapshot() {
   // A hard link of the snapshot, so a newer snapshot cannot remove the file mid-transfer;
   // ".tmp", so a restart clears it if this stream never does.
   auto link = shard_.dir() / ("transfer-" + o_.follower_id + ".tmp");
-  (void)co_await pool.run(rt::blocking_reason::unlink, [link] { return fileio::remove_file(link); });
+  (void)co_await pool.run(rt::blocking_reason::unlink,
+                          [link] { return fileio::remove_file(link); });
   auto lsn = co_await shard_.export_snapshot(link);
   if (!lsn) co_return lsn.error();
   auto fd = std::make_shared<fileio::file>();
@@ -200,8 +201,8 @@ awaitable<result<void>> log_shipper::transfer_snapshot() {
     return fileio::remove_file(link);
   });
   if (outcome) {
-    log().info("{}/{} -> {}: the follower installed the snapshot at LSN {}", collection_,
-               shard_id_, o_.follower_id, *lsn);
+    log().info("{}/{} -> {}: the follower installed the snapshot at LSN {}", collection_, shard_id_,
+               o_.follower_id, *lsn);
   }
   co_return outcome;
 }

@@ -3,8 +3,8 @@
 #include <bit>
 #include <cstring>
 
-#include "index/errc.h"
 #include "engine/common/crc32c.h"
+#include "index/errc.h"
 
 namespace shoal::index::io {
 

@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/common/crc32c.h"
 #include "index/errc.h"
 #include "index/flat/flat_index.h"
 #include "index/hnsw/hnsw_index.h"
 #include "index/hnsw/hnsw_invariants.h"
-#include "engine/common/crc32c.h"
 #include "tests/support/tmpdir.h"
 #include "tests/unit/index/index_test_util.h"
 
