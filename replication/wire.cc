@@ -11,17 +11,12 @@ constexpr uint8_t kV1 = 1;
 constexpr size_t kMinRecord = 8 + 8 + 1 + 4;
 
 rpc::reader open(std::span<const std::byte> p) {
-  rpc::reader outer(p);
-  uint8_t version = 0;
-  rpc::reader body = outer.envelope(version);
-  if (version < kV1) body.fail();
-  return body;
+  return rpc::open_message(p, kV1);
 }
 
 template <typename T>
 result<T> done(const rpc::reader& r, T value) {
-  if (r.failed()) return rpc::errc::malformed;
-  return value;
+  return rpc::decoded_value(r, std::move(value));
 }
 
 void put_ref(rpc::writer& w, const shard_ref& r) {

@@ -22,7 +22,9 @@
 #include <string>
 #include <string_view>
 
+#include "engine/common/result.h"
 #include "net/rpc/buffer.h"
+#include "net/rpc/errc.h"
 
 namespace shoal::rpc {
 
@@ -132,5 +134,22 @@ class reader {
   size_t pos_ = 0;
   bool failed_ = false;
 };
+
+/// A message's reader: opens its envelope and fails unless the version is at least
+/// `min_version` (the version that introduced the fields the caller reads).
+inline reader open_message(std::span<const std::byte> p, uint8_t min_version = 1) {
+  reader outer(p);
+  uint8_t version = 0;
+  reader body = outer.envelope(version);
+  if (version < min_version) body.fail();
+  return body;
+}
+
+/// The decoded value, or errc::malformed when any read failed.
+template <typename T>
+result<T> decoded_value(const reader& r, T value) {
+  if (r.failed()) return errc::malformed;
+  return value;
+}
 
 }  // namespace shoal::rpc

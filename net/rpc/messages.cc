@@ -9,13 +9,8 @@ namespace {
 
 constexpr uint8_t kV1 = 1;
 
-/// Opens a message's envelope and checks its version is at least `min_version`.
-reader open(std::span<const std::byte> p, uint8_t min_version = kV1) {
-  reader outer(p);
-  uint8_t version = 0;
-  reader body = outer.envelope(version);
-  if (version < min_version) body.fail();
-  return body;
+reader open(std::span<const std::byte> p) {
+  return open_message(p, kV1);
 }
 
 void write_ids(writer& w, std::span<const data::point_id> ids) {
@@ -76,8 +71,7 @@ void write_id(writer& w, const data::point_id& id) {
 
 template <typename T>
 result<T> done(const reader& r, T value) {
-  if (r.failed()) return errc::malformed;
-  return value;
+  return decoded_value(r, std::move(value));
 }
 
 float float_at(std::span<const std::byte> s, size_t index) {

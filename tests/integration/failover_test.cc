@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
 #include "tests/support/etcd_process.h"
 
@@ -33,7 +34,8 @@ struct host {
 };
 
 constexpr uint64_t kProbeId = 999'999'999;
-std::string points_body(uint64_t from, uint64_t to);
+using test::ids;
+using test::points_body;
 
 class cluster {
  public:
@@ -97,38 +99,6 @@ class cluster {
   test::etcd_process etcd;
   std::vector<host> hosts;
 };
-
-std::string points_body(uint64_t from, uint64_t to) {
-  std::string s = R"({"points":[)";
-  for (uint64_t i = from; i < to; ++i) {
-    s += (i > from ? "," : "") + std::string("{\"id\":") + std::to_string(i) + ",\"vector\":[" +
-         std::to_string(1 + i % 7) + "," + std::to_string(i % 13) +
-         ",1,0.5],\"payload\":{\"n\":" + std::to_string(i) + "}}";
-  }
-  return s + "]}";
-}
-
-std::set<uint64_t> ids(uint16_t port, const std::string& name) {
-  std::set<uint64_t> out;
-  test::http_client c(port);
-  std::string offset = "null";
-  for (;;) {
-    auto r = c.request(verb::post, "/collections/" + name + "/points/scroll",
-                       R"({"limit":2000,"with_payload":true,"offset":)" + offset + "}");
-    if (r.status != 200) throw std::runtime_error(r.body);
-    simdjson::dom::parser p;
-    auto doc = p.parse(r.body);
-    simdjson::dom::array pts = doc["result"]["points"];
-    for (auto pt : pts) {
-      uint64_t id = pt["id"];
-      EXPECT_EQ(uint64_t(pt["payload"]["n"]), id) << "point " << id << " is whole";
-      out.insert(id);
-    }
-    auto next = doc["result"]["next_page_offset"];
-    if (next.is_null()) return out;
-    offset = std::to_string(uint64_t(next));
-  }
-}
 
 const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2})";
 

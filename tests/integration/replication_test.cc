@@ -13,6 +13,7 @@
 #include <simdjson.h>
 
 #include "net/rpc/client.h"
+#include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
 #include "tests/support/etcd_process.h"
 
@@ -82,56 +83,10 @@ class cluster {
   std::vector<node> nodes;
 };
 
-std::string points_body(uint64_t from, uint64_t to) {
-  std::string s = R"({"points":[)";
-  for (uint64_t i = from; i < to; ++i) {
-    s += (i > from ? "," : "") + std::string("{\"id\":") + std::to_string(i) + ",\"vector\":[" +
-         std::to_string(1 + i % 7) + "," + std::to_string(i % 13) +
-         ",1,0.5],\"payload\":{\"n\":" + std::to_string(i) + "}}";
-  }
-  return s + "]}";
-}
-
-uint64_t count(uint16_t port, const std::string& name) {
-  test::http_client c(port);
-  auto r = c.request(verb::post, "/collections/" + name + "/points/count", R"({"exact":true})");
-  if (r.status != 200) return UINT64_MAX;
-  simdjson::dom::parser p;
-  return uint64_t(p.parse(r.body)["result"]["count"]);
-}
-
-std::set<uint64_t> ids(uint16_t port, const std::string& name) {
-  std::set<uint64_t> out;
-  test::http_client c(port);
-  std::string offset = "null";
-  for (;;) {
-    auto r = c.request(verb::post, "/collections/" + name + "/points/scroll",
-                       R"({"limit":1000,"with_payload":true,"offset":)" + offset + "}");
-    if (r.status != 200) throw std::runtime_error(r.body);
-    simdjson::dom::parser p;
-    auto doc = p.parse(r.body);
-    simdjson::dom::array pts = doc["result"]["points"];
-    for (auto pt : pts) {
-      uint64_t id = pt["id"];
-      EXPECT_EQ(uint64_t(pt["payload"]["n"]), id) << "point " << id << " is whole";
-      out.insert(id);
-    }
-    auto next = doc["result"]["next_page_offset"];
-    if (next.is_null()) return out;
-    offset = std::to_string(uint64_t(next));
-  }
-}
-
-/// Waits until `port` counts `want` points.
-bool converges(uint16_t port, const std::string& name, uint64_t want,
-               std::chrono::milliseconds within = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (count(port, name) == want) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
+using test::converges;
+using test::count;
+using test::ids;
+using test::points_body;
 
 const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":3})";
 
