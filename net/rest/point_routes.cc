@@ -8,6 +8,7 @@
 #include "net/rest/consistency.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
+#include "net/rest/requests.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
 
@@ -30,11 +31,7 @@ shard::write_options options_for(const write_params& p, const shard::collection_
   return o;
 }
 
-/// "points" (ids) or "filter" selects the points of a delete or payload change.
-struct selection {
-  std::vector<data::point_id> ids;
-  std::shared_ptr<const data::filter> filter;
-};
+}  // namespace
 
 decoded<selection> decode_selection(element body, const rest_limits& limits) {
   selection s;
@@ -52,12 +49,6 @@ decoded<selection> decode_selection(element body, const rest_limits& limits) {
   }
   return input_error::format("expected `points` (a list of ids) or `filter`");
 }
-
-/// The body of a payload change (set, overwrite, delete keys, clear) and the points it selects.
-struct payload_change {
-  shard::payload_mutation m;
-  std::shared_ptr<const data::filter> filter;
-};
 
 decoded<payload_change> decode_payload_change(element body, shard::mutation_type type,
                                               const rest_limits& limits) {
@@ -103,14 +94,6 @@ decoded<payload_change> decode_payload_change(element body, shard::mutation_type
   out.filter = std::move(sel->filter);
   return out;
 }
-
-/// One operation of POST /points/batch (REST_API.md §9).
-struct batch_op {
-  enum class kind { upsert, remove, payload } k = kind::upsert;
-  std::vector<shard::point_write> points;  // upsert
-  selection sel;                           // remove
-  payload_change change;                   // payload
-};
 
 decoded<std::vector<batch_op>> decode_operations(element body, const shard::collection_config& cfg,
                                                  const rest_limits& limits) {
@@ -169,7 +152,54 @@ decoded<std::vector<batch_op>> decode_operations(element body, const shard::coll
   return out;
 }
 
-}  // namespace
+decoded<retrieve_request> decode_retrieve(element body, const shard::collection_config& cfg,
+                                          const rest_limits& limits) {
+  retrieve_request out;
+  auto ids_el = member(body, "ids");
+  if (!ids_el) return input_error::format("missing field `ids`");
+  auto ids = decode_ids(*ids_el, "ids", limits.max_points_per_request);
+  if (!ids) return ids.error();
+  out.ids = std::move(*ids);
+  auto p = decode_with_payload(member(body, "with_payload"), shard::payload_selector::all());
+  if (!p) return p.error();
+  out.with_payload = std::move(*p);
+  auto v = decode_with_vector_field(body, cfg);
+  if (!v) return v.error();
+  out.with_vector = std::move(*v);
+  return out;
+}
+
+decoded<shard::scroll_query> decode_scroll(element body, const shard::collection_config& cfg,
+                                           const rest_limits& limits) {
+  shard::scroll_query q;
+  auto limit = decode_count(body, "limit", 10, 1, limits.max_limit, "");
+  if (!limit) return limit.error();
+  q.limit = *limit;
+  if (auto off = member(body, "offset")) {
+    auto id = data::decode_point_id(*off, "offset");
+    if (!id) return id.error();
+    q.from = *id;
+  }
+  auto f = decode_filter_field(body, "");
+  if (!f) return f.error();
+  q.filter = std::move(*f);
+  auto p = decode_with_payload(member(body, "with_payload"), shard::payload_selector::all());
+  if (!p) return p.error();
+  q.with_payload = std::move(*p);
+  auto v = decode_with_vector_field(body, cfg);
+  if (!v) return v.error();
+  q.with_vector = std::move(*v);
+  return q;
+}
+
+decoded<std::shared_ptr<const data::filter>> decode_count_body(element body) {
+  auto f = decode_filter_field(body, "");
+  if (!f) return f.error();
+  if (auto exact = member(body, "exact"); exact && !exact->is_bool()) {
+    return input_error::format("exact: expected a boolean");
+  }
+  return std::move(*f);
+}
 
 void add_point_routes(http::router& r, rest_context ctx) {
   auto* coord = ctx.coordinator;
@@ -205,27 +235,17 @@ void add_point_routes(http::router& r, rest_context ctx) {
           if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
           auto cfg = coord->config(name);
           if (!cfg) co_return error_response(cfg.error(), name, t);
-          std::vector<data::point_id> ids;
-          shard::payload_selector ps;
-          shard::vector_selector vs;
+          retrieve_request rr;
           {
             auto body = parse_body(req);
             if (!body) co_return input_error_response(body.error(), t);
-            auto ids_el = member(*body, "ids");
-            if (!ids_el)
-              co_return input_error_response(input_error::format("missing field `ids`"), t);
-            auto decoded_ids = decode_ids(*ids_el, "ids", limits.max_points_per_request);
-            if (!decoded_ids) co_return input_error_response(decoded_ids.error(), t);
-            ids = std::move(*decoded_ids);
-            auto p =
-                decode_with_payload(member(*body, "with_payload"), shard::payload_selector::all());
-            if (!p) co_return input_error_response(p.error(), t);
-            ps = std::move(*p);
-            auto v = decode_with_vector_field(*body, **cfg);
-            if (!v) co_return input_error_response(v.error(), t);
-            vs = std::move(*v);
+            auto decoded_request = decode_retrieve(*body, **cfg, limits);
+            if (!decoded_request) co_return input_error_response(decoded_request.error(), t);
+            rr = std::move(*decoded_request);
           }
-          auto found = co_await coord->retrieve(name, std::move(ids), ps, vs);
+          const auto& vs = rr.with_vector;
+          auto found =
+              co_await coord->retrieve(name, std::move(rr.ids), rr.with_payload, rr.with_vector);
           if (!found) co_return error_response(found.error(), name, req.elapsed_seconds());
           std::string out;
           json_writer w(out);
@@ -395,24 +415,9 @@ void add_point_routes(http::router& r, rest_context ctx) {
               co_return http::error_json(http::status::bad_request,
                                          "Bad request: order_by is not supported", t);
             }
-            auto limit = decode_count(*body, "limit", 10, 1, limits.max_limit, "");
-            if (!limit) co_return input_error_response(limit.error(), t);
-            q.limit = *limit;
-            if (auto off = member(*body, "offset")) {
-              auto id = data::decode_point_id(*off, "offset");
-              if (!id) co_return input_error_response(id.error(), t);
-              q.from = *id;
-            }
-            auto f = decode_filter_field(*body, "");
-            if (!f) co_return input_error_response(f.error(), t);
-            q.filter = std::move(*f);
-            auto p =
-                decode_with_payload(member(*body, "with_payload"), shard::payload_selector::all());
-            if (!p) co_return input_error_response(p.error(), t);
-            q.with_payload = std::move(*p);
-            auto v = decode_with_vector_field(*body, **cfg);
-            if (!v) co_return input_error_response(v.error(), t);
-            q.with_vector = std::move(*v);
+            auto decoded_query = decode_scroll(*body, **cfg, limits);
+            if (!decoded_query) co_return input_error_response(decoded_query.error(), t);
+            q = std::move(*decoded_query);
             selected = q.with_vector;
           }
           auto page = co_await coord->scroll(name, std::move(q));
@@ -442,12 +447,9 @@ void add_point_routes(http::router& r, rest_context ctx) {
           {
             auto body = parse_body(req);
             if (!body) co_return input_error_response(body.error(), t);
-            auto decoded_filter = decode_filter_field(*body, "");
+            auto decoded_filter = decode_count_body(*body);
             if (!decoded_filter) co_return input_error_response(decoded_filter.error(), t);
             f = std::move(*decoded_filter);
-            if (auto exact = member(*body, "exact"); exact && !exact->is_bool()) {
-              co_return input_error_response(input_error::format("exact: expected a boolean"), t);
-            }
           }
           auto n = co_await coord->count(name, f);
           if (!n) co_return error_response(n.error(), name, req.elapsed_seconds());

@@ -30,7 +30,10 @@ static_assert(http::kBodyPadding >= simdjson::SIMDJSON_PADDING,
 
 data::decoded<simdjson::dom::element> parse_body(const http::request_context& ctx) {
   const auto& body = ctx.body();
-  std::string_view text = body;
+  return parse_json(body, body.capacity() - body.size());
+}
+
+data::decoded<simdjson::dom::element> parse_json(std::string_view text, size_t spare) {
   size_t start = text.find_first_not_of(" \t\r\n");
   auto& parser = core_parser();
   simdjson::dom::element root;
@@ -41,8 +44,8 @@ data::decoded<simdjson::dom::element> parse_body(const http::request_context& ct
   } else {
     // The body's spare capacity holds the padding: parsed where it lies, without a copy. A body
     // that somehow lacks it (not read by the session) is copied by simdjson instead.
-    bool padded = body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING;
-    err = parser.parse(body.data(), body.size(), /*realloc_if_needed=*/!padded).get(root);
+    bool padded = spare >= simdjson::SIMDJSON_PADDING;
+    err = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/!padded).get(root);
   }
   if (err) return input_error::format(simdjson::error_message(err));
   return root;

@@ -22,6 +22,9 @@ namespace shoal::rest {
 /// object. The element is valid until the next parse on this core: decode it into owned values
 /// before any co_await (PRACTICES P13).
 data::decoded<simdjson::dom::element> parse_body(const http::request_context& ctx);
+/// parse_body's work on any text, with `spare` readable bytes after it (parsed in place when
+/// they cover simdjson's padding, else copied). Used by parse_body and the request fuzzer.
+data::decoded<simdjson::dom::element> parse_json(std::string_view text, size_t spare);
 
 /// Gives back the memory of this core's parser when a large body made it grow past
 /// `keep_bytes` of input capacity. Call only when no element of it is alive (the route wrapper

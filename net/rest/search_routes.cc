@@ -9,6 +9,7 @@
 #include "net/rest/consistency.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
+#include "net/rest/requests.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
 
@@ -20,12 +21,7 @@ using http::request_context;
 using http::response;
 using http::verb;
 
-struct parsed_search {
-  enum class kind { vector, by_id, none } k = kind::vector;
-  shard::search_query q;
-  size_t offset = 0;
-  data::point_id id;
-};
+}  // namespace
 
 decoded<parsed_search> decode_search(element body, const shard::collection_config& cfg,
                                      const rest_limits& limits, const std::string& where,
@@ -150,6 +146,8 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
   return s;
 }
 
+namespace {
+
 /// The points of one search, or an error response.
 awaitable<std::variant<std::vector<shard::point_view>, response>> run_search(
     shard::coordinator& coord, const std::string& name, parsed_search s, double t0) {
@@ -193,7 +191,8 @@ awaitable<std::variant<std::vector<shard::point_view>, response>> run_search(
   co_return out_t(std::move(*results));
 }
 
-/// Decodes {"searches": [...]} into parsed searches.
+}  // namespace
+
 decoded<std::vector<parsed_search>> decode_batch(element body, const shard::collection_config& cfg,
                                                  const rest_limits& limits, bool legacy) {
   auto searches = member(body, "searches");
@@ -214,8 +213,6 @@ decoded<std::vector<parsed_search>> decode_batch(element body, const shard::coll
   }
   return out;
 }
-
-}  // namespace
 
 void add_search_routes(http::router& r, rest_context ctx) {
   auto* coord = ctx.coordinator;
