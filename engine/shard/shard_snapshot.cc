@@ -343,6 +343,10 @@ result<std::filesystem::path> write_snapshot(const shard& s, const std::filesyst
 }
 
 result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
+  return load_snapshot(snapshot_target{*s.config_, s.store_, s.indexes_}, file);
+}
+
+result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path& file) {
   std::string problem;
   auto fail = [&](error_code ec) -> result<uint64_t> {
     log().error("snapshot {} is unusable: {}", file.string(),
@@ -406,12 +410,12 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
           }
           rec.payload = std::make_unique<data::json_value>(std::move(*v));
         }
-        if (s.store_.live(slot) || !s.store_.insert_at(slot, std::move(rec))) {
+        if (into.store.live(slot) || !into.store.insert_at(slot, std::move(rec))) {
           problem = fmt::format("points section: slot {} or point {} appears twice", slot,
                                 id.to_string());
           return fail(errc::corrupt_snapshot);
         }
-        s.store_.set_sparse(slot, std::move(sparse));
+        into.store.set_sparse(slot, std::move(sparse));
       }
     } else if (sh->tag == kTagIndex) {
       std::string name;
@@ -419,7 +423,8 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
         problem = "index section: bad vector name";
         return fail(errc::corrupt_snapshot);
       }
-      if (next_index >= s.config_->vectors.size() || s.config_->vectors[next_index].first != name) {
+      if (next_index >= into.config.vectors.size() ||
+          into.config.vectors[next_index].first != name) {
         problem =
             fmt::format("index section for vector \"{}\" does not match the collection", name);
         return fail(errc::corrupt_snapshot);
@@ -429,7 +434,7 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
         problem = fmt::format("index of vector \"{}\": {}", name, idx.error().message());
         return fail(errc::corrupt_snapshot);
       }
-      s.indexes_[next_index++] = std::move(*idx);
+      into.indexes[next_index++] = std::move(*idx);
     } else if (sh->tag == kTagEnd) {
       ended = true;
     } else {
@@ -445,15 +450,15 @@ result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file) {
     if (auto c = check_crc(*f, at + 16 + sh->length, r.crc(), problem); !c) return fail(c.error());
     at += 16 + sh->length + 4;
   }
-  if (!ended || next_index != s.indexes_.size() || at != file_size) {
+  if (!ended || next_index != into.indexes.size() || at != file_size) {
     problem = "incomplete: sections missing or trailing bytes";
     return fail(errc::corrupt_snapshot);
   }
-  if (s.store_.size() != header->points) {
+  if (into.store.size() != header->points) {
     problem = "point count differs from the header";
     return fail(errc::corrupt_snapshot);
   }
-  s.store_.finish_loading();
+  into.store.finish_loading();
   return header->lsn;
 }
 

@@ -17,15 +17,22 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/common/result.h"
 
+namespace shoal::index {
+class vector_index;
+}
+
 namespace shoal::shard {
 
 class shard;
+class point_store;
+struct collection_config;
 
 inline constexpr char kSnapshotMagic[8] = {'S', 'H', 'O', 'A', 'L', 'S', 'N', 'P'};
 inline constexpr uint16_t kSnapshotVersion = 1;
@@ -48,6 +55,15 @@ result<std::filesystem::path> write_snapshot(const shard& s, const std::filesyst
 /// Blocking: loads a snapshot into an empty shard; errc::corrupt_snapshot with a log line that
 /// says what failed.
 result<uint64_t> load_snapshot(shard& s, const std::filesystem::path& file);
+/// What a snapshot loads into: an empty point store and one index slot per vector of `config`
+/// (in its order; each is replaced by the index the snapshot holds). load_snapshot(shard&) is
+/// this on the shard's own; the snapshot fuzzer (tests/fuzz) calls it directly.
+struct snapshot_target {
+  const collection_config& config;
+  point_store& store;
+  std::vector<std::unique_ptr<index::vector_index>>& indexes;
+};
+result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path& file);
 /// Blocking: validates every checksum and describes the file (shoalctl snapshot-inspect).
 result<snapshot_summary> inspect_snapshot(const std::filesystem::path& file,
                                           std::string* problem = nullptr);
