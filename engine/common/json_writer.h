@@ -1,8 +1,9 @@
 #pragma once
 // A small streaming JSON writer that appends to a std::string. It writes integers without a
 // fraction, floats in their shortest round-trip form (std::to_chars), non-finite numbers as null
-// (JSON has no NaN), and escapes strings per RFC 8259. Commas are handled by the writer, so
-// callers only say what comes next.
+// (JSON has no NaN), and escapes strings per RFC 8259, writing any byte that is not part of
+// well-formed UTF-8 as U+FFFD (the output is always valid JSON). Commas are handled by the writer,
+// so callers only say what comes next.
 //
 //   std::string out; json_writer w(out);
 //   w.begin_object(); w.key("result"); w.value(true); w.end_object();

@@ -50,6 +50,26 @@ TEST(JsonWriter, StringsAreEscaped) {
   EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001 é\"");
 }
 
+TEST(JsonWriter, OutputIsValidUtf8WhateverTheInput) {
+  // Well-formed sequences of every length pass; stray continuation bytes, truncated sequences,
+  // overlong forms, surrogates and bytes past U+10FFFF become U+FFFD, one per byte.
+  auto written = [](std::string_view s) {
+    std::string out;
+    json_writer(out).value(s);
+    return out;
+  };
+  EXPECT_EQ(written("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z"),
+            "\"a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z\"");
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(written("\xFF"), "\"" + fffd + "\"");
+  EXPECT_EQ(written("x\x80y"), "\"x" + fffd + "y\"");
+  EXPECT_EQ(written("\xC3"), "\"" + fffd + "\"") << "truncated at the end";
+  EXPECT_EQ(written("\xC0\xAF"), "\"" + fffd + fffd + "\"") << "overlong";
+  EXPECT_EQ(written("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"") << "surrogate";
+  EXPECT_EQ(written("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");
+  EXPECT_EQ(written(std::string_view("\0\xFE", 2)), "\"\\u0000" + fffd + "\"");
+}
+
 TEST(JsonWriter, RawValuesAreInsertedAsIs) {
   std::string out;
   json_writer w(out);
