@@ -12,6 +12,7 @@ enum class errc {
   json_too_deep,     // nesting beyond json_value::kMaxDepth
   invalid_path,      // a payload key path that does not parse
   invalid_filter,    // a filter of the wrong shape (details in the decoder's message)
+  duplicate_key,     // an object with the same key twice
 };
 
 std::string_view error_message(errc e);

@@ -10,7 +10,11 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-constexpr int kMaxFilterDepth = 32;
+/// What one filter's decoding has used of its limits.
+struct budget {
+  const input_limits& limits;
+  size_t conditions = 0;
+};
 
 input_error format_error(const std::string& where, const std::string& what) {
   return input_error::format(fmt::format("{}: {}", where, what));
@@ -58,8 +62,13 @@ decoded<std::optional<double>> decode_bound(element obj, const char* name,
   return std::optional<double>(d);
 }
 
-decoded<key_path> decode_key(element e, const std::string& where) {
+decoded<key_path> decode_key(element e, const std::string& where, const input_limits& limits) {
   if (!e.is_string()) return format_error(where, "expected a string");
+  if (auto text = e.get_string().value_unsafe(); text.size() > limits.max_key_length) {
+    return input_error::validation(
+        fmt::format("{}: a key path of {} bytes is too long, {}", where, text.size(),
+                    limit_note(limits.max_key_length, "rest.max-key-length", "bytes")));
+  }
   auto p = key_path::parse(e.get_string().value_unsafe());
   if (!p) {
     return input_error::validation(fmt::format("{}: invalid key path \"{}\"", where,
@@ -68,21 +77,31 @@ decoded<key_path> decode_key(element e, const std::string& where) {
   return *p;
 }
 
-decoded<condition> decode_condition(element e, const std::string& where, int depth);
+decoded<condition> decode_condition(element e, const std::string& where, size_t depth, budget& b);
+decoded<filter> decode_filter_at(element e, const std::string& where, size_t depth, budget& b);
 
-decoded<std::vector<condition>> decode_clause(element e, const std::string& where, int depth) {
+/// Counts one more condition against rest.max-filter-conditions.
+std::optional<input_error> count_condition(const std::string& where, budget& b) {
+  if (++b.conditions <= b.limits.max_filter_conditions) return std::nullopt;
+  return input_error::validation(
+      fmt::format("{}: too many conditions in one filter (nested ones included), {}", where,
+                  limit_note(b.limits.max_filter_conditions, "rest.max-filter-conditions")));
+}
+
+decoded<std::vector<condition>> decode_clause(element e, const std::string& where, size_t depth,
+                                              budget& b) {
   std::vector<condition> out;
   if (e.is_null()) return out;
   if (e.is_array()) {
     size_t i = 0;
     for (auto item : simdjson::dom::array(e.get_array().value_unsafe())) {
-      auto c = decode_condition(item, fmt::format("{}[{}]", where, i++), depth);
+      auto c = decode_condition(item, fmt::format("{}[{}]", where, i++), depth, b);
       if (!c) return c.error();
       out.push_back(std::move(*c));
     }
     return out;
   }
-  auto c = decode_condition(e, where, depth);
+  auto c = decode_condition(e, where, depth, b);
   if (!c) return c.error();
   out.push_back(std::move(*c));
   return out;
@@ -93,9 +112,10 @@ bool has(element obj, const char* key) {
   return obj.at_key(key).get(v) == simdjson::SUCCESS && !v.is_null();
 }
 
-decoded<condition> decode_field_condition(element obj, const std::string& where) {
+decoded<condition> decode_field_condition(element obj, const std::string& where,
+                                          const input_limits& limits) {
   condition c;
-  auto key = decode_key(obj["key"].value_unsafe(), where + ".key");
+  auto key = decode_key(obj["key"].value_unsafe(), where + ".key", limits);
   if (!key) return key.error();
   c.key = std::move(*key);
   for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
@@ -166,9 +186,10 @@ decoded<condition> decode_field_condition(element obj, const std::string& where)
       fmt::format("{}: At least one field condition must be specified", where));
 }
 
-decoded<condition> decode_condition(element e, const std::string& where, int depth) {
+decoded<condition> decode_condition(element e, const std::string& where, size_t depth, budget& b) {
   if (!e.is_object()) return format_error(where, "expected a condition object");
-  if (has(e, "key")) return decode_field_condition(e, where);
+  if (auto over = count_condition(where, b)) return *over;
+  if (has(e, "key")) return decode_field_condition(e, where, b.limits);
   element v;
   if (e.at_key("has_id").get(v) == simdjson::SUCCESS) {
     if (!v.is_array()) return format_error(where + ".has_id", "expected an array of point ids");
@@ -191,7 +212,7 @@ decoded<condition> decode_condition(element e, const std::string& where, int dep
       if (!v.is_object() || v.at_key("key").get(key) != simdjson::SUCCESS) {
         return format_error(where + "." + name, "expected {\"key\": \"...\"}");
       }
-      auto p = decode_key(key, where + "." + name + ".key");
+      auto p = decode_key(key, where + "." + name + ".key", b.limits);
       if (!p) return p.error();
       condition c;
       c.k = kind;
@@ -200,7 +221,7 @@ decoded<condition> decode_condition(element e, const std::string& where, int dep
     }
   }
   if (has(e, "must") || has(e, "should") || has(e, "must_not") || has(e, "min_should")) {
-    auto f = decode_filter(e, where, depth + 1);
+    auto f = decode_filter_at(e, where, depth + 1, b);
     if (!f) return f.error();
     condition c;
     c.k = condition::kind::nested;
@@ -229,18 +250,29 @@ decoded<point_id> decode_point_id(element e, const std::string& where) {
     return point_id::number(e.get_uint64().value_unsafe());
   }
   if (e.is_string()) {
-    auto id = point_id::parse_uuid(e.get_string().value_unsafe());
+    auto text = e.get_string().value_unsafe();
+    auto id = point_id::parse_uuid(text);
     if (!id) {
-      return format_error(where, fmt::format("\"{}\" is not a valid UUID",
-                                             std::string(e.get_string().value_unsafe())));
+      // Echoed only as far as a UUID could go: the message never grows with the input.
+      if (text.size() > 48) {
+        return format_error(where,
+                            fmt::format("a string of {} bytes is not a valid UUID", text.size()));
+      }
+      return format_error(where, fmt::format("\"{}\" is not a valid UUID", text));
     }
     return *id;
   }
   return format_error(where, "a point id is a non-negative integer or a UUID");
 }
 
-decoded<filter> decode_filter(element e, const std::string& where, int depth) {
-  if (depth > kMaxFilterDepth) return format_error(where, "filter nested too deeply");
+namespace {
+
+decoded<filter> decode_filter_at(element e, const std::string& where, size_t depth, budget& b) {
+  if (depth > b.limits.max_filter_depth) {
+    return format_error(
+        where, "filters nested too deeply, " +
+                   limit_note(b.limits.max_filter_depth, "rest.max-filter-depth", "levels"));
+  }
   filter f;
   if (e.is_null()) return f;
   if (!e.is_object()) return format_error(where, "expected an object");
@@ -259,11 +291,18 @@ decoded<filter> decode_filter(element e, const std::string& where, int depth) {
     } else {
       return format_error(where, fmt::format("unknown field \"{}\"", std::string(name)));
     }
-    auto conditions = decode_clause(field.value, where + "." + std::string(name), depth);
+    auto conditions = decode_clause(field.value, where + "." + std::string(name), depth, b);
     if (!conditions) return conditions.error();
     for (auto& c : *conditions) clause->push_back(std::move(c));
   }
   return f;
+}
+
+}  // namespace
+
+decoded<filter> decode_filter(element e, const std::string& where, const input_limits& limits) {
+  budget b{limits};
+  return decode_filter_at(e, where, 1, b);
 }
 
 }  // namespace shoal::data

@@ -1,5 +1,7 @@
 #include "engine/data/json_value.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/data/errc.h"
@@ -31,13 +33,24 @@ result<json_value> json_value::from_dom(simdjson::dom::element e, int depth) {
       return json_value(std::move(a));
     }
     case simdjson::dom::element_type::OBJECT: {
-      json_value o{object{}};
-      for (auto field : simdjson::dom::object(e.get_object().value_unsafe())) {
+      auto obj = simdjson::dom::object(e.get_object().value_unsafe());
+      object o;
+      o.reserve(obj.size());  // counted by the parser: at most the document's size
+      for (auto field : obj) {
         auto v = from_dom(field.value, depth + 1);
         if (!v) return v.error();
-        o.set(std::string(field.key), std::move(*v));
+        o.emplace_back(std::string(field.key), std::move(*v));
       }
-      return o;
+      // A repeated key is refused (json_check.h says why); sorted views keep this O(n log n)
+      // where a lookup per key would be quadratic in a hostile object's size.
+      if (o.size() > 1) {
+        std::vector<std::string_view> keys;
+        keys.reserve(o.size());
+        for (auto& [k, v] : o) keys.push_back(k);
+        std::sort(keys.begin(), keys.end());
+        if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) return errc::duplicate_key;
+      }
+      return json_value(std::move(o));
     }
   }
   return errc::invalid_json;

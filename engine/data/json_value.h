@@ -1,7 +1,7 @@
 #pragma once
 // An owned JSON value: the in-memory form of point payloads. Objects keep their keys in
-// insertion order (a repeated key keeps the last value, as most JSON readers do); integers that
-// fit int64 stay integers, other numbers are doubles.
+// insertion order (an object with a repeated key is refused: errc::duplicate_key); integers
+// that fit int64 stay integers, other numbers are doubles.
 //
 // Built from text with simdjson (parse()) or from a simdjson DOM element (from_dom(), used by
 // the request decoders); written back with the common json_writer. Nesting is limited to

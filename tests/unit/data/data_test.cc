@@ -2,8 +2,10 @@
 // indexes checked against brute-force evaluation.
 #include <random>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "engine/data/errc.h"
 #include "engine/data/filter_json.h"
 #include "engine/data/payload_index.h"
 
@@ -58,10 +60,17 @@ TEST(PointId, IntegersOrderBeforeUuidsAndTheRouteHashNeverChanges) {
   EXPECT_EQ(u.route_hash(), 0x5e41ab087439611eull);
 }
 
-TEST(JsonValue, RoundTripsAndKeepsTheLastOfRepeatedKeys) {
-  auto v = J(R"({"a": 1, "b": [true, null, 2.5, "x"], "c": {"d": -7}, "a": 3})");
+TEST(JsonValue, RoundTripsAndRefusesRepeatedKeys) {
+  auto v = J(R"({"a": 3, "b": [true, null, 2.5, "x"], "c": {"d": -7}})");
   EXPECT_EQ(v.to_json(), R"({"a":3,"b":[true,null,2.5,"x"],"c":{"d":-7}})");
   EXPECT_TRUE(v.find("a")->is_integer());
+  // A repeated key, at any depth, is an error (json_check.h says why), not half of the input.
+  EXPECT_EQ(json_value::parse(R"({"a": 1, "b": 2, "a": 3})").error(), errc::duplicate_key);
+  EXPECT_EQ(json_value::parse(R"({"x": [{"k": 1, "k": 1}]})").error(), errc::duplicate_key);
+  std::string many = "{";
+  for (int i = 0; i < 5000; ++i) many += fmt::format("{}\"k{}\":{}", i ? "," : "", i, i);
+  EXPECT_TRUE(json_value::parse(many + "}").has_value()) << "many distinct keys";
+  EXPECT_EQ(json_value::parse(many + ",\"k4321\":0}").error(), errc::duplicate_key);
   EXPECT_TRUE(J("18446744073709551615").is_double()) << "beyond int64: a double";
   std::string deep(200, '[');
   deep += std::string(200, ']');
