@@ -12,7 +12,11 @@ using data::decoded;
 using data::input_error;
 using simdjson::dom::element;
 
-constexpr uint32_t kMaxVectorSize = 65536;
+input_error too_many_vectors(const data::input_limits& limits) {
+  return input_error::validation(
+      fmt::format("vectors: too many vectors in one collection (dense and sparse), {}",
+                  data::limit_note(limits.max_named_vectors, "rest.max-named-vectors")));
+}
 
 bool present(element obj, const char* key, element& out) {
   return obj.at_key(key).get(out) == simdjson::SUCCESS && !out.is_null();
@@ -96,7 +100,8 @@ std::optional<input_error> read_quantization(element obj, const std::string& whe
 
 decoded<vector_params> decode_vector_params(element v, const std::string& where,
                                             const collection_config& defaults,
-                                            index::quantization_kind default_quantization) {
+                                            index::quantization_kind default_quantization,
+                                            const data::input_limits& limits) {
   if (!v.is_object()) return input_error::format(where + ": invalid type, expected an object");
   vector_params p;
   p.m = defaults.hnsw_m;
@@ -104,7 +109,11 @@ decoded<vector_params> decode_vector_params(element v, const std::string& where,
   p.quantization = default_quantization;
   element size;
   if (!present(v, "size", size)) return input_error::format(where + ": missing field `size`");
-  if (auto e = read_u32(v, "size", where, 1, kMaxVectorSize, p.size)) return *e;
+  uint32_t max_size = static_cast<uint32_t>(std::min<size_t>(limits.max_vector_size, UINT32_MAX));
+  if (auto e = read_u32(v, "size", where, 1, max_size, p.size)) {
+    if (e->k == input_error::kind::validation) e->message += " (rest.max-vector-size)";
+    return *e;
+  }
   element dist;
   if (!present(v, "distance", dist))
     return input_error::format(where + ": missing field `distance`");
@@ -211,6 +220,16 @@ std::optional<std::string> validate_collection_name(std::string_view name) {
       return "collection_name: must not contain '/' or control characters";
     }
   }
+  if (!simdjson::validate_utf8(name.data(), name.size())) {
+    return "collection_name: must be valid UTF-8";
+  }
+  // Bytes other than letters, digits, '-', '_' and '.' take three in the directory name.
+  if (auto dir = collection_dir_name(name); dir.size() > kMaxDirName) {
+    return fmt::format(
+        "collection_name: too long for a directory name once encoded ({} bytes, at most {}; "
+        "characters other than ASCII letters, digits, '-', '_' and '.' take 3 bytes)",
+        dir.size(), kMaxDirName);
+  }
   return std::nullopt;
 }
 
@@ -228,7 +247,8 @@ std::string collection_dir_name(std::string_view name) {
 }
 
 decoded<collection_config> collection_config::decode_create(std::string name, element body,
-                                                            uint32_t default_shards) {
+                                                            uint32_t default_shards,
+                                                            const data::input_limits& limits) {
   collection_config c;
   c.name = std::move(name);
   c.shard_number = default_shards;
@@ -266,17 +286,22 @@ decoded<collection_config> collection_config::decode_create(std::string name, el
       return input_error::format("vectors: invalid type, expected an object");
     element size;
     if (vectors.at_key("size").get(size) == simdjson::SUCCESS) {
-      auto p = decode_vector_params(vectors, "vectors", c, default_quantization);
+      auto p = decode_vector_params(vectors, "vectors", c, default_quantization, limits);
       if (!p) return p.error();
       c.vectors.emplace_back("", *p);
     } else {
       c.named_vectors = true;
-      for (auto field : simdjson::dom::object(vectors.get_object().value_unsafe())) {
+      auto named = simdjson::dom::object(vectors.get_object().value_unsafe());
+      if (named.size() > limits.max_named_vectors) {
+        return too_many_vectors(limits);
+      }
+      for (auto field : named) {
         std::string vname(field.key);
         if (vname.empty() || vname.size() > 255) {
           return input_error::validation("vectors: a vector name must be 1 to 255 bytes");
         }
-        auto p = decode_vector_params(field.value, "vectors." + vname, c, default_quantization);
+        auto p =
+            decode_vector_params(field.value, "vectors." + vname, c, default_quantization, limits);
         if (!p) return p.error();
         c.vectors.emplace_back(vname, *p);
       }
@@ -286,8 +311,25 @@ decoded<collection_config> collection_config::decode_create(std::string name, el
   if (present(body, "sparse_vectors", sparse)) {
     if (!sparse.is_object())
       return input_error::format("sparse_vectors: invalid type, expected an object");
-    for (auto field : simdjson::dom::object(sparse.get_object().value_unsafe()))
+    auto named = simdjson::dom::object(sparse.get_object().value_unsafe());
+    if (named.size() + c.vectors.size() > limits.max_named_vectors) {
+      return too_many_vectors(limits);
+    }
+    for (auto field : named) {
+      if (field.key.empty() || field.key.size() > 255) {
+        return input_error::validation("sparse_vectors: a vector name must be 1 to 255 bytes");
+      }
+      if (c.find_vector(field.key)) {
+        return input_error::format("sparse_vectors: " + std::string(field.key) +
+                                   " is also a dense vector");
+      }
       c.sparse_vectors.emplace_back(field.key);
+    }
+    auto sorted = c.sparse_vectors;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+      return input_error::format("sparse_vectors: duplicate vector name");
+    }
   }
   std::sort(c.vectors.begin(), c.vectors.end(), [](auto& a, auto& b) { return a.first < b.first; });
   for (size_t i = 1; i < c.vectors.size(); ++i) {

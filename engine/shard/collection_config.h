@@ -27,6 +27,7 @@
 #include "engine/common/json_writer.h"
 #include "engine/common/result.h"
 #include "engine/data/input_error.h"
+#include "engine/data/input_limits.h"
 #include "engine/data/payload_index.h"
 #include "index/types.h"
 
@@ -75,16 +76,22 @@ struct collection_config {
   /// The persisted form (collection.json).
   std::string to_json() const;
   static result<collection_config> from_json(std::string_view text);
-  /// Qdrant's CreateCollection body; `default_shards` when shard_number is absent.
+  /// Qdrant's CreateCollection body; `default_shards` when shard_number is absent. Vector sizes
+  /// and the number of vectors (dense and sparse) are checked against `limits` (422).
   static data::decoded<collection_config> decode_create(std::string name,
                                                         simdjson::dom::element body,
-                                                        uint32_t default_shards);
+                                                        uint32_t default_shards,
+                                                        const data::input_limits& limits = {});
   /// `params.vectors` of CollectionInfo (a single object for the unnamed vector, else a map).
   void write_vectors_info(json_writer& w) const;
 };
 
-/// 1..255 bytes, no '/', NUL or control characters, not "." or "..".
+/// 1..255 bytes of valid UTF-8, no '/', NUL or control characters, not "." or "..", and a
+/// directory name (collection_dir_name) of at most kMaxDirName bytes.
 std::optional<std::string> validate_collection_name(std::string_view name);
+/// Room under the file system's 255-byte name limit for what is added to a collection's
+/// directory name (".arc" in full snapshots).
+inline constexpr size_t kMaxDirName = 240;
 /// The directory name for a collection: the name with unsafe bytes percent-encoded.
 std::string collection_dir_name(std::string_view name);
 
