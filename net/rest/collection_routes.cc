@@ -44,26 +44,29 @@ void add_collection_routes(http::router& r, rest_context ctx) {
     co_return ok(out, req.elapsed_seconds());
   });
 
-  r.add(verb::put, "/collections/{name}", [coord](request_context& req) -> awaitable<response> {
-    auto name = name_of(req);
-    double t = req.elapsed_seconds();
-    if (auto bad = check_name(name, t)) co_return *bad;
-    if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
-    auto body = parse_body(req);
-    if (!body) co_return input_error_response(body.error(), t);
-    auto cores = rt::runtime::current().core_count();
-    auto cfg = shard::collection_config::decode_create(name, *body, cores);
-    if (!cfg) co_return input_error_response(cfg.error(), t);
-    auto* all = &coord->all();
-    auto created =
-        co_await rt::submit_to(core_id(0),
-                               [all, c = std::move(*cfg)]() mutable -> awaitable<result<void>> {
-                                 co_return co_await collections::create(*all, std::move(c));
-                               },
-                               {.group = rt::service_group::admin});
-    if (!created) co_return error_response(created.error(), name, req.elapsed_seconds());
-    co_return ok("true", req.elapsed_seconds());
-  });
+  auto limits = ctx.limits;
+
+  r.add(verb::put, "/collections/{name}",
+        [coord, limits](request_context& req) -> awaitable<response> {
+          auto name = name_of(req);
+          double t = req.elapsed_seconds();
+          if (auto bad = check_name(name, t)) co_return *bad;
+          if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
+          auto body = parse_body(req);
+          if (!body) co_return input_error_response(body.error(), t);
+          auto cores = rt::runtime::current().core_count();
+          auto cfg = shard::collection_config::decode_create(name, *body, cores, limits);
+          if (!cfg) co_return input_error_response(cfg.error(), t);
+          auto* all = &coord->all();
+          auto created = co_await rt::submit_to(
+              core_id(0),
+              [all, c = std::move(*cfg)]() mutable -> awaitable<result<void>> {
+                co_return co_await collections::create(*all, std::move(c));
+              },
+              {.group = rt::service_group::admin});
+          if (!created) co_return error_response(created.error(), name, req.elapsed_seconds());
+          co_return ok("true", req.elapsed_seconds());
+        });
 
   r.add(verb::delete_, "/collections/{name}", [coord](request_context& req) -> awaitable<response> {
     auto name = name_of(req);
@@ -105,7 +108,8 @@ void add_collection_routes(http::router& r, rest_context ctx) {
   });
 
   r.add(
-      verb::put, "/collections/{name}/index", [coord](request_context& req) -> awaitable<response> {
+      verb::put, "/collections/{name}/index",
+      [coord, limits](request_context& req) -> awaitable<response> {
         auto name = name_of(req);
         double t = req.elapsed_seconds();
         auto params = read_write_params(req);
@@ -124,9 +128,8 @@ void add_collection_routes(http::router& r, rest_context ctx) {
                                            t);
           }
           field = std::string(fs);
-          if (!data::key_path::parse(field)) {
-            co_return input_error_response(
-                data::input_error::validation("field_name: invalid key path \"" + field + "\""), t);
+          if (auto kp = decode_key_path(field, limits, "field_name"); !kp) {
+            co_return input_error_response(kp.error(), t);
           }
           auto schema = member(*body, "field_schema");
           std::string_view type_name;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/data/filter_json.h"
+#include "engine/data/json_check.h"
 
 namespace shoal::rest {
 
@@ -151,11 +152,11 @@ decoded<std::vector<shard::named_vector>> decode_vectors(element v,
 namespace {
 
 decoded<std::optional<data::json_value>> decode_payload(std::optional<element> p,
+                                                        const data::input_limits& limits,
                                                         const std::string& where) {
   if (!p) return std::optional<data::json_value>{};
-  if (!p->is_object()) return input_error::format(where + ": a payload is a JSON object");
-  auto v = data::json_value::from_dom(*p);
-  if (!v) return input_error::format(where + ": " + v.error().message());
+  auto v = decode_payload_object(*p, limits, where);
+  if (!v) return v.error();
   return std::optional<data::json_value>(std::move(*v));
 }
 
@@ -222,7 +223,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
       } else if (!cfg.named_vectors && cfg.find_vector("")) {
         return input_error::format(where + ": missing field `vector`");
       }
-      auto payload = decode_payload(member(item, "payload"), where + ".payload");
+      auto payload = decode_payload(member(item, "payload"), limits, where + ".payload");
       if (!payload) return payload.error();
       w.payload = std::move(*payload);
       out.push_back(std::move(w));
@@ -298,7 +299,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
     for (auto p : simdjson::dom::array(payloads->get_array().value_unsafe())) {
       std::optional<element> pe;
       if (!p.is_null()) pe = p;
-      auto payload = decode_payload(pe, fmt::format("batch.payloads[{}]", i));
+      auto payload = decode_payload(pe, limits, fmt::format("batch.payloads[{}]", i));
       if (!payload) return payload.error();
       out[i++].payload = std::move(*payload);
     }
@@ -326,9 +327,10 @@ decoded<std::vector<data::point_id>> decode_ids(element arr, const std::string& 
 }
 
 decoded<shard::payload_selector> decode_with_payload(std::optional<element> e,
-                                                     shard::payload_selector fallback) {
+                                                     shard::payload_selector fallback,
+                                                     const data::input_limits& limits) {
   if (!e) return fallback;
-  auto paths = [](element list, const char* where) -> decoded<std::vector<data::key_path>> {
+  auto paths = [&limits](element list, const char* where) -> decoded<std::vector<data::key_path>> {
     if (!list.is_array()) return input_error::format(std::string(where) + ": expected an array");
     std::vector<data::key_path> out;
     for (auto p : simdjson::dom::array(list.get_array().value_unsafe())) {
@@ -336,8 +338,8 @@ decoded<shard::payload_selector> decode_with_payload(std::optional<element> e,
       if (p.get_string().get(s) != simdjson::SUCCESS) {
         return input_error::format(std::string(where) + ": expected strings");
       }
-      auto kp = data::key_path::parse(s);
-      if (!kp) return input_error::validation(fmt::format("{}: invalid key path \"{}\"", where, s));
+      auto kp = decode_key_path(s, limits, where);
+      if (!kp) return kp.error();
       out.push_back(std::move(*kp));
     }
     return out;
@@ -410,14 +412,38 @@ decoded<shard::vector_selector> decode_with_vector_field(element body,
 }
 
 decoded<std::shared_ptr<const data::filter>> decode_filter_field(element body,
-                                                                 const std::string& where) {
+                                                                 const std::string& where,
+                                                                 const data::input_limits& limits) {
   auto f = member(body, "filter");
   if (!f) return std::shared_ptr<const data::filter>{};
-  auto decoded_filter = data::decode_filter(*f, where.empty() ? "filter" : where + ".filter");
+  auto decoded_filter =
+      data::decode_filter(*f, where.empty() ? "filter" : where + ".filter", limits);
   if (!decoded_filter) return decoded_filter.error();
   if (decoded_filter->empty()) return std::shared_ptr<const data::filter>{};
   return std::shared_ptr<const data::filter>(
       std::make_shared<data::filter>(std::move(*decoded_filter)));
+}
+
+decoded<data::json_value> decode_payload_object(element p, const data::input_limits& limits,
+                                                const std::string& where) {
+  if (!p.is_object()) return input_error::format(where + ": a payload is a JSON object");
+  // Counted on the parsed document first, so nothing is built for a payload over the limits.
+  if (auto e = data::check_payload(p, limits, where)) return *e;
+  auto v = data::json_value::from_dom(p);
+  if (!v) return input_error::format(where + ": " + v.error().message());
+  return std::move(*v);
+}
+
+decoded<data::key_path> decode_key_path(std::string_view text, const data::input_limits& limits,
+                                        const std::string& where) {
+  if (text.size() > limits.max_key_length) {
+    return input_error::validation(
+        fmt::format("{}: a key path of {} bytes is too long, {}", where, text.size(),
+                    data::limit_note(limits.max_key_length, "rest.max-key-length", "bytes")));
+  }
+  auto kp = data::key_path::parse(text);
+  if (!kp) return input_error::validation(fmt::format("{}: invalid key path \"{}\"", where, text));
+  return std::move(*kp);
 }
 
 decoded<size_t> decode_count(element obj, const char* key, size_t fallback, size_t min, size_t max,

@@ -38,17 +38,28 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
 
 decoded<std::vector<data::point_id>> decode_ids(element arr, const std::string& where, size_t max);
 
+/// Key paths longer than limits.max_key_length are refused (422).
 decoded<shard::payload_selector> decode_with_payload(std::optional<element> e,
-                                                     shard::payload_selector fallback);
+                                                     shard::payload_selector fallback,
+                                                     const data::input_limits& limits);
 decoded<shard::vector_selector> decode_with_vector(std::optional<element> e,
                                                    const shard::collection_config& cfg);
 /// with_vector / with_vectors, whichever is present.
 decoded<shard::vector_selector> decode_with_vector_field(element body,
                                                          const shard::collection_config& cfg);
 
-/// The "filter" member, or null when absent or null.
+/// The "filter" member, or null when absent or null; checked against the filter limits.
 decoded<std::shared_ptr<const data::filter>> decode_filter_field(element body,
-                                                                 const std::string& where);
+                                                                 const std::string& where,
+                                                                 const data::input_limits& limits);
+
+/// A point's payload: a JSON object within the payload limits (keys, key length, bytes).
+decoded<data::json_value> decode_payload_object(element p, const data::input_limits& limits,
+                                                const std::string& where);
+
+/// A key path (payload key, index field) at most limits.max_key_length bytes long.
+decoded<data::key_path> decode_key_path(std::string_view text, const data::input_limits& limits,
+                                        const std::string& where);
 
 /// A query vector for `using` (checked against its size).
 decoded<std::vector<float>> decode_dense(element v, uint32_t dim, const std::string& where,

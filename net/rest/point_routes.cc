@@ -42,7 +42,7 @@ decoded<selection> decode_selection(element body, const rest_limits& limits) {
     return s;
   }
   if (auto f = member(body, "filter")) {
-    auto decoded_filter = data::decode_filter(*f, "filter");
+    auto decoded_filter = data::decode_filter(*f, "filter", limits);
     if (!decoded_filter) return decoded_filter.error();
     s.filter = std::make_shared<data::filter>(std::move(*decoded_filter));
     return s;
@@ -60,17 +60,15 @@ decoded<payload_change> decode_payload_change(element body, shard::mutation_type
       type == shard::mutation_type::overwrite_payload) {
     auto p = member(body, "payload");
     if (!p || !p->is_object()) return input_error::format("payload: expected a JSON object");
-    auto v = data::json_value::from_dom(*p);
-    if (!v) return input_error::format("payload: " + v.error().message());
+    auto v = decode_payload_object(*p, limits, "payload");
+    if (!v) return v.error();
     m.payload = std::move(*v);
     if (auto k = member(body, "key")) {
       std::string_view ks;
       if (k->get_string().get(ks) != simdjson::SUCCESS) {
         return input_error::format("key: expected a string");
       }
-      if (!data::key_path::parse(ks)) {
-        return input_error::validation(fmt::format("key: invalid key path \"{}\"", ks));
-      }
+      if (auto kp = decode_key_path(ks, limits, "key"); !kp) return kp.error();
       m.key = std::string(ks);
     }
   } else if (type == shard::mutation_type::delete_payload_keys) {
@@ -82,9 +80,7 @@ decoded<payload_change> decode_payload_change(element body, shard::mutation_type
       if (k.get_string().get(ks) != simdjson::SUCCESS) {
         return input_error::format("keys: expected strings");
       }
-      if (!data::key_path::parse(ks)) {
-        return input_error::validation(fmt::format("keys: invalid key path \"{}\"", ks));
-      }
+      if (auto kp = decode_key_path(ks, limits, "keys"); !kp) return kp.error();
       m.keys.emplace_back(ks);
     }
   }
@@ -160,7 +156,8 @@ decoded<retrieve_request> decode_retrieve(element body, const shard::collection_
   auto ids = decode_ids(*ids_el, "ids", limits.max_points_per_request);
   if (!ids) return ids.error();
   out.ids = std::move(*ids);
-  auto p = decode_with_payload(member(body, "with_payload"), shard::payload_selector::all());
+  auto p =
+      decode_with_payload(member(body, "with_payload"), shard::payload_selector::all(), limits);
   if (!p) return p.error();
   out.with_payload = std::move(*p);
   auto v = decode_with_vector_field(body, cfg);
@@ -180,10 +177,11 @@ decoded<shard::scroll_query> decode_scroll(element body, const shard::collection
     if (!id) return id.error();
     q.from = *id;
   }
-  auto f = decode_filter_field(body, "");
+  auto f = decode_filter_field(body, "", limits);
   if (!f) return f.error();
   q.filter = std::move(*f);
-  auto p = decode_with_payload(member(body, "with_payload"), shard::payload_selector::all());
+  auto p =
+      decode_with_payload(member(body, "with_payload"), shard::payload_selector::all(), limits);
   if (!p) return p.error();
   q.with_payload = std::move(*p);
   auto v = decode_with_vector_field(body, cfg);
@@ -192,8 +190,9 @@ decoded<shard::scroll_query> decode_scroll(element body, const shard::collection
   return q;
 }
 
-decoded<std::shared_ptr<const data::filter>> decode_count_body(element body) {
-  auto f = decode_filter_field(body, "");
+decoded<std::shared_ptr<const data::filter>> decode_count_body(element body,
+                                                               const data::input_limits& limits) {
+  auto f = decode_filter_field(body, "", limits);
   if (!f) return f.error();
   if (auto exact = member(body, "exact"); exact && !exact->is_bool()) {
     return input_error::format("exact: expected a boolean");
@@ -437,7 +436,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
         }));
 
   r.add(verb::post, "/collections/{name}/points/count",
-        read([coord](request_context& req) -> awaitable<response> {
+        read([coord, limits](request_context& req) -> awaitable<response> {
           auto name = name_of(req);
           double t = req.elapsed_seconds();
           if (auto e = check_timeout(req)) co_return input_error_response(*e, t);
@@ -447,7 +446,7 @@ void add_point_routes(http::router& r, rest_context ctx) {
           {
             auto body = parse_body(req);
             if (!body) co_return input_error_response(body.error(), t);
-            auto decoded_filter = decode_count_body(*body);
+            auto decoded_filter = decode_count_body(*body, limits);
             if (!decoded_filter) co_return input_error_response(decoded_filter.error(), t);
             f = std::move(*decoded_filter);
           }

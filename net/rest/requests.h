@@ -55,7 +55,8 @@ decoded<shard::scroll_query> decode_scroll(element body, const shard::collection
                                            const rest_limits& limits);
 
 /// POST /points/count: the filter (null: every point).
-decoded<std::shared_ptr<const data::filter>> decode_count_body(element body);
+decoded<std::shared_ptr<const data::filter>> decode_count_body(
+    element body, const data::input_limits& limits = {});
 
 /// One search of the query API (legacy = false) or the legacy search API.
 struct parsed_search {

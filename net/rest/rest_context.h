@@ -4,13 +4,16 @@
 
 #include <memory>
 
+#include "engine/data/input_limits.h"
 #include "engine/shard/coordinator.h"
 
 namespace shoal::rest {
 
 class rest_stats;
 
-struct rest_limits {
+/// The REST API's limits (settings rest.*); those in data::input_limits (JSON depth, filters,
+/// payloads, key length, vectors) are shared with the binary protocol's client API.
+struct rest_limits : data::input_limits {
   size_t max_points_per_request = 100'000;  // points in one upsert / ids in one request
   size_t max_batch_searches = 1'000;        // searches (or operations) in one batch request
   size_t max_limit = 100'000;               // limit and offset of searches and scrolls

@@ -1,9 +1,11 @@
 #include "net/rest/rest_io.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "engine/data/json_check.h"
 #include "engine/log/errc.h"
 #include "engine/runtime/errc.h"
 #include "engine/shard/errc.h"
@@ -17,10 +19,27 @@ using http::status;
 
 namespace {
 
+/// One parser per core (reactor threads are the cores), reused by every request on it (P13),
+/// and the nesting it accepts (rest.max-json-depth, set by the route wrapper).
+struct core_json {
+  simdjson::dom::parser parser;
+  size_t max_depth = data::input_limits{}.max_json_depth;
+};
+
+core_json& core() {
+  thread_local core_json c;
+  return c;
+}
+
 simdjson::dom::parser& core_parser() {
-  // One per core (reactor threads are the cores), reused by every request on it (P13).
-  thread_local simdjson::dom::parser parser;
-  return parser;
+  auto& c = core();
+  // simdjson refuses deeper documents while parsing (DEPTH_ERROR); its depth is set when it
+  // allocates, so on first use, after release_parser_memory and when the limit changes.
+  if (c.parser.max_depth() != c.max_depth) {
+    auto capacity = std::max<size_t>(c.parser.capacity(), simdjson::dom::MINIMAL_DOCUMENT_CAPACITY);
+    (void)c.parser.allocate(capacity, c.max_depth);  // on failure the next parse says MEMALLOC
+  }
+  return c.parser;
 }
 
 }  // namespace
@@ -47,8 +66,15 @@ data::decoded<simdjson::dom::element> parse_json(std::string_view text, size_t s
     bool padded = spare >= simdjson::SIMDJSON_PADDING;
     err = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/!padded).get(root);
   }
+  if (err == simdjson::DEPTH_ERROR)
+    return input_error::format(data::depth_error_message(parser.max_depth()));
   if (err) return input_error::format(simdjson::error_message(err));
+  if (auto dup = data::find_duplicate_key(root, "")) return input_error::format(*dup);
   return root;
+}
+
+void set_json_depth_limit(size_t max_depth) {
+  core().max_depth = max_depth;
 }
 
 void release_parser_memory(size_t keep_bytes) {

@@ -24,7 +24,12 @@ namespace shoal::rest {
 data::decoded<simdjson::dom::element> parse_body(const http::request_context& ctx);
 /// parse_body's work on any text, with `spare` readable bytes after it (parsed in place when
 /// they cover simdjson's padding, else copied). Used by parse_body and the request fuzzer.
+/// Format errors: not JSON, not UTF-8, nested deeper than the core's limit
+/// (set_json_depth_limit), or an object with a repeated key (data/json_check.h).
 data::decoded<simdjson::dom::element> parse_json(std::string_view text, size_t spare);
+/// The nesting this core's parser accepts from now on (rest.max-json-depth; the route wrapper
+/// sets it before every handler). Until set: data::input_limits' default.
+void set_json_depth_limit(size_t max_depth);
 
 /// Gives back the memory of this core's parser when a large body made it grow past
 /// `keep_bytes` of input capacity. Call only when no element of it is alive (the route wrapper

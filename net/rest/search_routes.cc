@@ -118,10 +118,11 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
     }
     s.q.score_threshold = static_cast<float>(d);
   }
-  auto f = decode_filter_field(body, where);
+  auto f = decode_filter_field(body, where, limits);
   if (!f) return f.error();
   s.q.filter = std::move(*f);
-  auto wp = decode_with_payload(member(body, "with_payload"), shard::payload_selector::none());
+  auto wp =
+      decode_with_payload(member(body, "with_payload"), shard::payload_selector::none(), limits);
   if (!wp) return wp.error();
   s.q.with_payload = std::move(*wp);
   for (auto unsupported : {"prefetch", "lookup_from", "group_by", "order_by"}) {

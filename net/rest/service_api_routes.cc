@@ -278,14 +278,16 @@ void install_routes(http::router& r, const http::router& api, const rest_context
   auto* stats = ctx.stats.get();
   auto* coord = ctx.coordinator;
   size_t keep = ctx.limits.parser_keep_bytes;
+  size_t depth = ctx.limits.max_json_depth;
   for (size_t i = 0; i < api.size(); ++i) {
     const auto& route = api.at(i);
     auto id = stats->add_route(boost::beast::http::to_string(route.method), route.pattern);
     bool has_collection = route.pattern.find("{name}") != std::string::npos;
     r.add(
         route.method, route.pattern,
-        [fn = route.fn, stats, coord, id, has_collection,
-         keep](request_context& req) -> awaitable<response> {
+        [fn = route.fn, stats, coord, id, has_collection, keep,
+         depth](request_context& req) -> awaitable<response> {
+          set_json_depth_limit(depth);  // this core's parser, for the body the handler parses
           auto res = co_await fn(req);
           // The handler is done with the parser's document; a big body's memory goes back.
           release_parser_memory(keep);

@@ -4,6 +4,7 @@
 // "<name>.sha256". Full-storage snapshots live in <data>/snapshots/ and nest one archive per
 // collection.
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <sys/stat.h>
@@ -88,14 +89,21 @@ std::vector<description> list(const fs::path& dir) {
 }
 
 /// A snapshot name from a URL is only a plain file name of an existing snapshot: no "/", no
-/// "..", nothing hidden, so "/etc/passwd", "../.." and "%2F" all come out as 404.
+/// "..", nothing hidden, no NUL or other control byte (a NUL would end the name the file system
+/// sees early), at most 255 bytes, so "/etc/passwd", "../..", "%2F" and "x.snapshot%00.snapshot"
+/// all come out as 404.
 bool plain_name(std::string_view n) {
-  return !n.empty() && n.size() < 512 && n.find('/') == std::string_view::npos &&
-         n.find('\\') == std::string_view::npos && n.front() != '.' && n.ends_with(".snapshot");
+  return !n.empty() && n.size() <= 255 && n.find('/') == std::string_view::npos &&
+         n.find('\\') == std::string_view::npos && n.front() != '.' && n.ends_with(".snapshot") &&
+         std::none_of(n.begin(), n.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
 
 std::string new_snapshot_name(std::string_view prefix) {
   std::random_device rd;
+  // At most 200 bytes of the (directory) name, so the file name with its date, suffix and
+  // ".sha256" sidecar stays within the file system's 255 bytes.
+  prefix = prefix.substr(0, 200);
   return fmt::format("{}-{:%Y-%m-%d-%H-%M-%S}-{:06x}.snapshot", prefix,
                      fmt::gmtime(std::time(nullptr)), rd() & 0xffffff);
 }

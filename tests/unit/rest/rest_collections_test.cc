@@ -155,7 +155,7 @@ TEST(RestCollections, ValidationOfCreateBodies) {
   EXPECT_TRUE(is_error(s.put("/collections/a", R"({"vectors":{"size":65537,"distance":"Cosine"}})"),
                        422,
                        "Validation error in JSON body: [vectors.size: value 65537 invalid, must "
-                       "be from 1 to 65536]"));
+                       "be from 1 to 65536 (rest.max-vector-size)]"));
   EXPECT_TRUE(is_error(s.put("/collections/a", R"({"vectors":{"size":0,"distance":"Cosine"}})"),
                        422, "vectors.size"));
   EXPECT_TRUE(is_error(
