@@ -216,13 +216,15 @@ awaitable<void> application::start_and_serve() {
 
   // The binary RPC protocol (net/README.md, rpc/) on every core, the same way.
   auto rpc_methods = std::make_shared<rpc::dispatcher>();
-  rpc::add_api_methods(*rpc_methods,
-                       {.coordinator = coordinator.get(),
-                        .limits = {.max_points_per_request = cfg_.rest.max_points_per_request,
-                                   .max_batch_searches = cfg_.rest.max_batch_searches,
-                                   .max_limit = cfg_.rest.max_limit,
-                                   .max_ef = cfg_.rest.max_ef},
-                        .ready = [this] { return ready_.load(); }});
+  rpc::api_limits api_limits;
+  static_cast<data::input_limits&>(api_limits) = cfg_.rest;  // the limits both APIs share
+  api_limits.max_points_per_request = cfg_.rest.max_points_per_request;
+  api_limits.max_batch_searches = cfg_.rest.max_batch_searches;
+  api_limits.max_limit = cfg_.rest.max_limit;
+  api_limits.max_ef = cfg_.rest.max_ef;
+  rpc::add_api_methods(*rpc_methods, {.coordinator = coordinator.get(),
+                                      .limits = api_limits,
+                                      .ready = [this] { return ready_.load(); }});
   if (cluster || agent) {
     repl::add_follower_methods(
         *rpc_methods, {.collections = colls.get(), .ready = [this] { return ready_.load(); }});

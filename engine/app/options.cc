@@ -67,6 +67,17 @@ apply_fn count_setting(T Owner::*field, Owner server_config::*owner, T min, T ma
   };
 }
 
+/// A limit of data::input_limits (rest.*), applied to REST and the RPC client API alike.
+apply_fn input_limit_setting(size_t data::input_limits::*field, size_t min, size_t max) {
+  return [=](const std::string& v, server_config& c) -> std::optional<std::string> {
+    auto n = parse_number<size_t>(v);
+    if (!n || *n < min || *n > max)
+      return fmt::format("expected a whole number from {} to {}", min, max);
+    c.rest.*field = *n;
+    return std::nullopt;
+  };
+}
+
 std::vector<setting> settings() {
   return {
       {"data-dir", "./shoal-data", "directory for this node's data (created if missing)",
@@ -210,6 +221,34 @@ std::vector<setting> settings() {
          c.rest.parser_keep_bytes = *n;
          return std::nullopt;
        }},
+      {"rest.max-json-depth", "64",
+       "deepest nesting of objects and arrays in a JSON body, payload, filter or config (deeper: "
+       "400)",
+       input_limit_setting(&data::input_limits::max_json_depth, 8, 1024)},
+      {"rest.max-filter-conditions", "1024",
+       "conditions in one filter, nested filters included (more: 422)",
+       input_limit_setting(&data::input_limits::max_filter_conditions, 1, 1'000'000)},
+      {"rest.max-filter-depth", "32", "filters nested in filters, the top one counting 1 (400)",
+       input_limit_setting(&data::input_limits::max_filter_depth, 1, 256)},
+      {"rest.max-payload-bytes", "64KiB",
+       "largest payload of one point, as compact JSON (larger: 422)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n < 64 || *n > (size_t{1} << 30)) return "expected a size from 64 to 1GiB";
+         c.rest.max_payload_bytes = *n;
+         return std::nullopt;
+       }},
+      {"rest.max-payload-keys", "1024",
+       "keys in one point's payload, nested objects included (more: 422)",
+       input_limit_setting(&data::input_limits::max_payload_keys, 1, 1'000'000)},
+      {"rest.max-key-length", "1024", "bytes of a payload key or key path (longer: 422)",
+       input_limit_setting(&data::input_limits::max_key_length, 1, 1'000'000)},
+      {"rest.max-vector-size", "65536",
+       "largest dimension of a dense vector when a collection is created (larger: 422)",
+       input_limit_setting(&data::input_limits::max_vector_size, 1, 1u << 20)},
+      {"rest.max-named-vectors", "64",
+       "dense plus sparse vectors of one collection when it is created (more: 422)",
+       input_limit_setting(&data::input_limits::max_named_vectors, 1, 4096)},
       {"rpc.max-frame-size", "64MiB",
        "largest RPC frame payload, as sent and decompressed (larger frames are refused)",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {

@@ -13,6 +13,7 @@
 
 #include "engine/common/version.h"
 #include "engine/data/filter_json.h"
+#include "engine/data/json_check.h"
 #include "engine/runtime/smp.h"
 #include "engine/shard/collections.h"
 #include "engine/shard/errc.h"
@@ -46,6 +47,30 @@ simdjson::dom::parser& core_parser() {
   // One per core (reactor threads are the cores), reused by every request on it (P13).
   thread_local simdjson::dom::parser parser;
   return parser;
+}
+
+/// JSON a request carries (a collection config, a filter, a payload), parsed by this core's
+/// parser as REST parses a body: at most limits.max_json_depth levels, no repeated key. The
+/// element is valid until the next parse on this core.
+data::decoded<simdjson::dom::element> parse_json(std::string_view text,
+                                                 const data::input_limits& limits,
+                                                 std::string_view what) {
+  auto& parser = core_parser();
+  if (parser.max_depth() != limits.max_json_depth) {
+    auto capacity = std::max<size_t>(parser.capacity(), simdjson::dom::MINIMAL_DOCUMENT_CAPACITY);
+    (void)parser.allocate(capacity, limits.max_json_depth);  // failing: the parse says MEMALLOC
+  }
+  simdjson::dom::element root;
+  auto err = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root);
+  if (err == simdjson::DEPTH_ERROR) {
+    return input_error::format(
+        fmt::format("{}: {}", what, data::depth_error_message(parser.max_depth())));
+  }
+  if (err) return input_error::format(fmt::format("{}: {}", what, simdjson::error_message(err)));
+  if (auto dup = data::find_duplicate_key(root, "")) {
+    return input_error::format(fmt::format("{}: {}", what, *dup));
+  }
+  return root;
 }
 
 shard::write_options options_for(durability_level d, const shard::collection_config& cfg) {
@@ -163,13 +188,13 @@ data::decoded<std::vector<shard::point_write>> decode_points(const upsert_view& 
     if (!values) return values.error();
     w.vectors.push_back({vector_name, std::move(*values)});
     if (!v.payloads.empty() && !v.payloads[i].empty()) {
-      std::string why;
-      auto payload = data::json_value::parse(v.payloads[i], &why);
-      if (!payload) return input_error::format(fmt::format("points[{}].payload: {}", i, why));
-      if (!payload->is_object()) {
-        return input_error::format(
-            fmt::format("points[{}].payload: a payload is a JSON object", i));
-      }
+      auto where = fmt::format("points[{}].payload", i);
+      auto doc = parse_json(v.payloads[i], limits, where);
+      if (!doc) return doc.error();
+      if (!doc->is_object()) return input_error::format(where + ": a payload is a JSON object");
+      if (auto e = data::check_payload(*doc, limits, where)) return *e;
+      auto payload = data::json_value::from_dom(*doc);
+      if (!payload) return input_error::format(where + ": " + payload.error().message());
       w.payload = std::move(*payload);
     }
     points.push_back(std::move(w));
@@ -193,15 +218,11 @@ awaitable<reply> do_create(api_context ctx, const request& req) {
   }
   std::optional<shard::collection_config> cfg;
   {
-    simdjson::dom::element body;
     std::string_view text = d->config_json.empty() ? std::string_view("{}") : d->config_json;
-    auto err = core_parser().parse(text.data(), text.size(), true).get(body);
-    if (err) {
-      co_return fail(
-          error_of(input_error::format(fmt::format("config: {}", simdjson::error_message(err)))));
-    }
-    auto decoded =
-        shard::collection_config::decode_create(name, body, rt::runtime::current().core_count());
+    auto body = parse_json(text, ctx.limits, "config");
+    if (!body) co_return fail(error_of(body.error()));
+    auto decoded = shard::collection_config::decode_create(
+        name, *body, rt::runtime::current().core_count(), ctx.limits);
     if (!decoded) co_return fail(error_of(decoded.error()));
     cfg = std::move(*decoded);
   }
@@ -295,6 +316,9 @@ awaitable<reply> do_search(api_context ctx, const request& req) {
         "queries: {} queries in one request, the limit is {}", v->nq, limits.max_batch_searches))));
   }
   if (v->k == 0) co_return fail(error_of(input_error::validation("k: must be at least 1")));
+  if (v->score_threshold && std::isnan(*v->score_threshold)) {
+    co_return fail(error_of(input_error::wrong_input("score_threshold: NaN is not a number")));
+  }
   auto params = vector_of(**cfg, v->vector_name);
   if (!params) co_return fail(error_of(params.error()));
   const auto* p = *params;
@@ -312,13 +336,9 @@ awaitable<reply> do_search(api_context ctx, const request& req) {
       v->with_payload ? shard::payload_selector::all() : shard::payload_selector::none();
   if (!v->filter_json.empty()) {
     // Decoded into owned values before any co_await (PRACTICES P13).
-    simdjson::dom::element f;
-    auto err = core_parser().parse(v->filter_json.data(), v->filter_json.size(), true).get(f);
-    if (err) {
-      co_return fail(
-          error_of(input_error::format(fmt::format("filter: {}", simdjson::error_message(err)))));
-    }
-    auto decoded = data::decode_filter(f, "filter");
+    auto f = parse_json(v->filter_json, limits, "filter");
+    if (!f) co_return fail(error_of(f.error()));
+    auto decoded = data::decode_filter(*f, "filter", limits);
     if (!decoded) co_return fail(error_of(decoded.error()));
     base.filter = std::make_shared<data::filter>(std::move(*decoded));
   }

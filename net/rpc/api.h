@@ -10,13 +10,16 @@
 
 #include <functional>
 
+#include "engine/data/input_limits.h"
 #include "engine/shard/coordinator.h"
 #include "net/rpc/dispatcher.h"
 
 namespace shoal::rpc {
 
-/// The REST API's limits (rest.* settings), applied the same way.
-struct api_limits {
+/// The REST API's limits (rest.* settings), applied the same way: those of data::input_limits
+/// (JSON depth of configs, filters and payloads; filter conditions and depth; payload keys and
+/// bytes; key length; vector size and count at creation) and these.
+struct api_limits : data::input_limits {
   size_t max_points_per_request = 100'000;  // points in one upsert, ids in one delete
   size_t max_batch_searches = 1'000;        // queries in one search request
   size_t max_limit = 100'000;               // k (larger is capped)
