@@ -360,6 +360,7 @@ awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t 
   o.min_acks = s_.min_acks;
   o.ack_timeout = s_.ack_timeout;
   o.shipping.heartbeat = s_.heartbeat;
+  o.shipping.security = s_.security;
   auto* self = this;
   co_await colls_->invoke_on_all(
       [self, name, lead, term, followers, o](shard::collections& c) -> awaitable<void> {

@@ -63,6 +63,7 @@ void log_shipper::start() {
       std::min<std::chrono::milliseconds>(o_.request_timeout, std::chrono::seconds(2));
   co.backoff_max = std::chrono::milliseconds(1000);
   co.compress_threshold = o_.compress_threshold;
+  co.security = o_.security;
   client_ = std::make_unique<rpc::client>(ex, co);
   metrics_ = std::make_unique<stream_metrics>(collection_, shard_id_, o_.follower_id, [this] {
     auto l = lag();

@@ -44,6 +44,7 @@ struct shipper_options {
   std::chrono::milliseconds retry_backoff{200};
   size_t compress_threshold = 16u << 10;
   size_t snapshot_chunk_bytes = 1u << 20;
+  rpc::client_security security;  // TLS and the API key of this node's connections to peers
 };
 
 struct shipper_status {

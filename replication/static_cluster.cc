@@ -120,6 +120,7 @@ awaitable<result<void>> static_cluster::on_shard_open(const shard::collection_co
   o.min_acks = s_.min_acks;
   o.ack_timeout = s_.ack_timeout;
   o.shipping.heartbeat = s_.heartbeat;
+  o.shipping.security = s_.security;
   auto r = std::make_unique<leader_replicator>(s, c.name, s.id(), kStaticTerm, std::move(followers),
                                                o, [name = c.name, id = s.id()](uint64_t term) {
                                                  log().error(

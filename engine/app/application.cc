@@ -122,6 +122,7 @@ awaitable<void> application::start_and_serve() {
     as.min_acks = cfg_.cluster.min_acks;
     as.ack_timeout = cfg_.cluster.ack_timeout;
     as.heartbeat = cfg_.cluster.heartbeat;
+    as.security = cfg_.cluster.security;
     agent = std::make_shared<repl::cluster_agent>(as);
     if (auto c = co_await agent->connect(); !c) {
       log().critical("cannot join the cluster through etcd ({}): {}",

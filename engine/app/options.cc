@@ -12,6 +12,8 @@
 
 #include "engine/common/logger.h"
 #include "engine/common/version.h"
+#include "net/auth/api_keys.h"
+#include "net/tls/context.h"
 
 namespace shoal::app {
 namespace po = boost::program_options;
@@ -33,6 +35,8 @@ struct setting {
   const char* default_value;
   const char* help;
   std::function<std::optional<std::string>(const std::string&, server_config&)> apply;
+  const char* env = nullptr;  // an environment variable read when neither flag nor file sets it
+  bool secret = false;        // never logged
 };
 
 using apply_fn = std::function<std::optional<std::string>(const std::string&, server_config&)>;
@@ -65,6 +69,16 @@ apply_fn count_setting(T Owner::*field, Owner server_config::*owner, T min, T ma
     (c.*owner).*field = *n;
     return std::nullopt;
   };
+}
+
+// Keys travel in HTTP headers: printable ASCII without spaces, long enough to resist guessing.
+std::optional<std::string> check_api_key(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (v.size() < 16 || v.size() > 512) return "expected 16 to 512 characters";
+  for (char ch : v) {
+    if (ch <= ' ' || ch > '~') return "expected printable ASCII without spaces";
+  }
+  return std::nullopt;
 }
 
 /// A limit of data::input_limits (rest.*), applied to REST and the RPC client API alike.
@@ -318,6 +332,40 @@ std::vector<setting> settings() {
          c.rpc.compress_threshold = *n;
          return std::nullopt;
        }},
+      {"tls-cert", "",
+       "PEM certificate chain: serve HTTP and RPC over TLS (with tls-key; net/tls/README.md)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         c.security.tls_cert = v;
+         return std::nullopt;
+       }},
+      {"tls-key", "", "PEM private key of tls-cert",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         c.security.tls_key = v;
+         return std::nullopt;
+       }},
+      {"tls-ca", "",
+       "PEM CA certificates this host trusts when it connects to other hosts over TLS "
+       "(empty: the system's trust store)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         c.security.tls_ca = v;
+         return std::nullopt;
+       }},
+      {"api-key", "",
+       "read-write API key; when set, requests need it (header api-key or Authorization: "
+       "Bearer) and hosts present it to each other. Prefer the file or SHOAL_API_KEY to a flag",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (auto e = check_api_key(v)) return e;
+         c.security.api_key = v;
+         return std::nullopt;
+       },
+       "SHOAL_API_KEY", true},
+      {"read-only-api-key", "", "API key that may only read (searches, scrolls, GETs)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         if (auto e = check_api_key(v)) return e;
+         c.security.read_only_api_key = v;
+         return std::nullopt;
+       },
+       "SHOAL_READ_ONLY_API_KEY", true},
       {"node-id", "", "this host's id in a cluster (with --peers); empty: a single node",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {
          for (char ch : v) {
@@ -544,6 +592,40 @@ std::optional<listen_address> parse_address(std::string_view text, std::string& 
   return listen_address{std::string(text), {ip, *port}};
 }
 
+namespace {
+
+// TLS contexts and key checkers from the files and keys; an error names the setting. Reading
+// the files blocks, which is fine here: no reactor runs yet.
+std::optional<std::string> apply_security(server_config& cfg) {
+  const auto& s = cfg.security;
+  if (!s.tls_cert.empty() || !s.tls_key.empty()) {
+    auto server = tls::make_server_context({s.tls_cert, s.tls_key});
+    if (!server) return "tls-cert/tls-key: " + server.error();
+    cfg.http.tls = *server;
+    cfg.rpc.tls = *server;
+    // Hosts of one cluster serve TLS alike: connections to peers use it too.
+    auto client = tls::make_client_context(s.tls_ca);
+    if (!client) return "tls-ca: " + client.error();
+    cfg.cluster.security.tls = *client;
+  } else if (!s.tls_ca.empty()) {
+    return "tls-ca is the trust store for TLS between hosts: set tls-cert and tls-key too";
+  }
+  if (!s.api_key.empty() || !s.read_only_api_key.empty()) {
+    if (s.api_key == s.read_only_api_key) return "api-key and read-only-api-key must differ";
+    if (s.api_key.empty() && !cfg.cluster.node_id.empty()) {
+      return "read-only-api-key without api-key: hosts of a cluster authenticate to each other "
+             "with api-key";
+    }
+    auto keys = std::make_shared<const auth::api_keys>(s.api_key, s.read_only_api_key);
+    cfg.http.keys = keys;
+    cfg.rpc.keys = keys;
+    cfg.cluster.security.api_key = s.api_key;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 parse_outcome parse_options(const std::vector<std::string>& args) {
   auto table = settings();
   po::options_description general("General");
@@ -589,10 +671,15 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
   std::string effective;
   for (auto& s : table) {
     auto value = vm[s.name].as<std::string>();
+    const char* from_env = s.env && vm[s.name].defaulted() ? std::getenv(s.env) : nullptr;
+    if (from_env) value = from_env;
     if (auto err = s.apply(value, cfg)) {
-      return {2, fmt::format("shoald: invalid value '{}' for {}: {}\n", value, s.name, *err)};
+      return {2, fmt::format("shoald: invalid value {} for {}: {}\n",
+                             s.secret ? "(secret)" : "'" + value + "'",
+                             from_env ? std::string(s.env) : std::string(s.name), *err)};
     }
-    effective += fmt::format("{}{}={}", effective.empty() ? "" : " ", s.name, value);
+    effective += fmt::format("{}{}={}", effective.empty() ? "" : " ", s.name,
+                             s.secret && !value.empty() ? "(set)" : value);
   }
   cfg.effective_settings = std::move(effective);
   cfg.storage.data_dir = cfg.data_dir;
@@ -613,6 +700,7 @@ parse_outcome parse_options(const std::vector<std::string>& args) {
       return {2, fmt::format("shoald: cluster settings: {}\n", *err)};
     }
   }
+  if (auto err = apply_security(cfg)) return {2, fmt::format("shoald: {}\n", *err)};
   if (cfg.http.default_body_limit > cfg.http.max_body_limit) {
     return {2,
             fmt::format("shoald: http.body-limit ({}) must not exceed http.max-body-limit ({})\n",

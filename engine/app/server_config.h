@@ -20,6 +20,16 @@ struct listen_address {
   boost::asio::ip::tcp::endpoint endpoint;
 };
 
+/// TLS files and API keys as configured (options.cc turns them into the contexts and key
+/// checkers in http, rpc and cluster.security).
+struct security_settings {
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::string api_key;
+  std::string read_only_api_key;
+};
+
 struct server_config {
   std::string data_dir = "./shoal-data";
   listen_address http_addr;
@@ -32,6 +42,7 @@ struct server_config {
   rest::rest_limits rest;
   rpc::server_config rpc;
   repl::cluster_settings cluster;  // node_id empty: a single node
+  security_settings security;
   std::string effective_settings;  // "name=value ..." as applied, for the startup log
 };
 

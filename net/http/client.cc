@@ -15,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "engine/runtime/blocking_pool.h"
+#include "net/tls/stream.h"
 
 namespace shoal::http {
 
@@ -24,15 +25,20 @@ using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 std::optional<http_url> parse_http_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme)) return std::nullopt;
-  url.remove_prefix(scheme.size());
   http_url out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
   const size_t slash = url.find('/');
   out.authority = std::string(url.substr(0, slash));
   out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   std::string_view hostport = out.authority;
-  std::string_view port = "80";
+  std::string_view port = out.tls ? "443" : "80";
   if (hostport.starts_with('[')) {  // [v6]:port
     const size_t close = hostport.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -71,15 +77,17 @@ awaitable<result<std::vector<tcp::endpoint>>> resolve(std::string host, std::str
 }
 
 struct client_connection::state {
-  explicit state(asio::any_io_executor ex) : stream(std::move(ex)) {}
-  beast::tcp_stream stream;
+  state(asio::any_io_executor ex, const tls::context_ptr& ctx)
+      : stream(beast::tcp_stream(std::move(ex)), ctx) {}
+  tls::stream<beast::tcp_stream> stream;  // plain or TLS
   beast::flat_buffer buffer;
   bool open = false;
   size_t served = 0;  // responses read on this connection
   std::optional<bhttp::response_parser<bhttp::buffer_body>> streaming;
 };
 
-client_connection::client_connection(http_url base) : base_(std::move(base)) {}
+client_connection::client_connection(http_url base, tls::context_ptr tls)
+    : base_(std::move(base)), tls_(std::move(tls)) {}
 client_connection::~client_connection() = default;
 
 bool client_connection::connected() const {
@@ -89,8 +97,8 @@ bool client_connection::connected() const {
 void client_connection::close() {
   if (!s_) return;
   beast::error_code ignored;
-  s_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  s_->stream.close();
+  s_->stream.lower().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  s_->stream.lower().close();
   s_->open = false;
   s_->streaming.reset();
 }
@@ -100,11 +108,14 @@ awaitable<result<void>> client_connection::ensure_connected(clock_type::time_poi
   if (s_) close();
   auto endpoints = co_await resolve(base_.host, base_.port);
   if (!endpoints) co_return endpoints.error();
-  s_ = std::make_unique<state>(co_await asio::this_coro::executor);
-  s_->stream.expires_at(deadline);
-  auto [ec, ep] = co_await s_->stream.async_connect(*endpoints, use_nothrow_awaitable);
+  if (base_.tls && !tls_) co_return asio::error::make_error_code(asio::error::no_protocol_option);
+  s_ = std::make_unique<state>(co_await asio::this_coro::executor,
+                               base_.tls ? tls_ : tls::context_ptr{});
+  s_->stream.lower().expires_at(deadline);
+  auto [ec, ep] = co_await s_->stream.lower().async_connect(*endpoints, use_nothrow_awaitable);
   if (ec) co_return ec;
-  s_->stream.socket().set_option(tcp::no_delay(true));
+  s_->stream.lower().socket().set_option(tcp::no_delay(true));
+  if (auto hec = co_await s_->stream.handshake_as_client(base_.host)) co_return hec;
   s_->open = true;
   s_->served = 0;
   co_return result<void>{};
@@ -142,7 +153,7 @@ awaitable<result<client_response>> client_connection::request(bhttp::verb verb, 
     co_return c.error();
   }
   auto req = make_request(verb, std::move(target), std::move(body), content_type, base_.authority);
-  s_->stream.expires_at(deadline);
+  s_->stream.lower().expires_at(deadline);
   auto [wec, wn] = co_await bhttp::async_write(s_->stream, req, use_nothrow_awaitable);
   if (wec) {
     close();
@@ -151,7 +162,7 @@ awaitable<result<client_response>> client_connection::request(bhttp::verb verb, 
   last_sent_ = true;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_body);
-  s_->stream.expires_at(deadline);
+  s_->stream.lower().expires_at(deadline);
   auto [rec, rn] =
       co_await bhttp::async_read(s_->stream, s_->buffer, parser, use_nothrow_awaitable);
   if (rec) {
@@ -180,14 +191,14 @@ awaitable<result<unsigned>> client_connection::open_stream(bhttp::verb verb, std
   }
   // A stream may sit idle for long; TCP keepalive probes notice a peer that vanished (host down,
   // partition) within about 11 seconds instead of never.
-  const int fd = s_->stream.socket().native_handle();
+  const int fd = s_->stream.lower().socket().native_handle();
   const int on = 1, idle = 5, interval = 2, probes = 3;
   ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
   auto req = make_request(verb, std::move(target), std::move(body), content_type, base_.authority);
-  s_->stream.expires_at(deadline);
+  s_->stream.lower().expires_at(deadline);
   auto [wec, wn] = co_await bhttp::async_write(s_->stream, req, use_nothrow_awaitable);
   if (wec) {
     close();
@@ -196,7 +207,7 @@ awaitable<result<unsigned>> client_connection::open_stream(bhttp::verb verb, std
   last_sent_ = true;
   auto& parser = s_->streaming.emplace();
   parser.body_limit(boost::none);  // a stream has no end; each read is bounded instead
-  s_->stream.expires_at(deadline);
+  s_->stream.lower().expires_at(deadline);
   auto [rec, rn] =
       co_await bhttp::async_read_header(s_->stream, s_->buffer, parser, use_nothrow_awaitable);
   if (rec) {
@@ -217,9 +228,9 @@ awaitable<result<std::string>> client_connection::read_stream(
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
     if (idle_timeout.count() > 0) {
-      s_->stream.expires_after(idle_timeout);
+      s_->stream.lower().expires_after(idle_timeout);
     } else {
-      s_->stream.expires_never();
+      s_->stream.lower().expires_never();
     }
     auto [ec, n] =
         co_await bhttp::async_read_some(s_->stream, s_->buffer, parser, use_nothrow_awaitable);

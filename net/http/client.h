@@ -16,18 +16,20 @@
 
 #include "engine/common/result.h"
 #include "engine/runtime/asio.h"
+#include "net/tls/context.h"
 
 namespace shoal::http {
 
-/// "http://host[:port][/path]": host (brackets kept for IPv6), port (80 when absent), the
-/// "host:port" for the Host header, and the target ("/" when absent).
+/// "http[s]://host[:port][/path]": host (brackets kept for IPv6), port (80 or 443 when absent),
+/// the "host:port" for the Host header, and the target ("/" when absent).
 struct http_url {
   std::string host;
   std::string port;
   std::string authority;
   std::string target;
+  bool tls = false;  // https
 };
-/// nullopt when `url` is not an http:// URL with a host and a numeric port.
+/// nullopt when `url` is not an http:// or https:// URL with a host and a numeric port.
 std::optional<http_url> parse_http_url(std::string_view url);
 
 /// Resolves host:port in the blocking pool (getaddrinfo blocks).
@@ -40,8 +42,9 @@ struct client_response {
 
 class client_connection {
  public:
-  /// `base` gives the host and port; its target is ignored.
-  explicit client_connection(http_url base);
+  /// `base` gives the host and port; its target is ignored. An https `base` needs `tls` (the
+  /// trust store the server's certificate is checked against, net/tls).
+  explicit client_connection(http_url base, tls::context_ptr tls = {});
   ~client_connection();
   client_connection(const client_connection&) = delete;
   client_connection& operator=(const client_connection&) = delete;
@@ -78,6 +81,7 @@ class client_connection {
   struct state;
   awaitable<result<void>> ensure_connected(std::chrono::steady_clock::time_point deadline);
   http_url base_;
+  tls::context_ptr tls_;
   std::unique_ptr<state> s_;
   bool last_reused_ = false;
   bool last_sent_ = false;

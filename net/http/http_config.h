@@ -4,6 +4,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
+
+namespace boost::asio::ssl {
+class context;
+}
+namespace shoal::auth {
+class api_keys;
+}
 
 namespace shoal::http {
 
@@ -18,6 +26,9 @@ struct http_config {
   std::chrono::milliseconds drain_timeout{10'000};   // shutdown: wait for in-flight requests
   size_t pipeline_limit = 16;  // requests read ahead of their responses, per connection
   size_t max_connections_per_core = 10'000;
+  // Security (net/tls, net/auth); made once at startup and shared by every core.
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain HTTP
+  std::shared_ptr<const auth::api_keys> keys;      // null or no key set: no key required
 };
 
 }  // namespace shoal::http

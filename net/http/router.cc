@@ -77,6 +77,8 @@ void router::add(verb method, std::string_view pattern, handler fn, route_option
   r.label = std::string(boost::beast::http::to_string(method)) + " " + r.pattern;
   r.fn = std::move(fn);
   r.options = opts;
+  r.access = opts.access.value_or(
+      method == verb::get || method == verb::head ? auth::access::read : auth::access::write);
   r.index = routes_.size();
   for (auto part : split_path(pattern)) {
     bool param = part.size() >= 2 && part.front() == '{' && part.back() == '}';

@@ -13,6 +13,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "engine/runtime/asio.h"
+#include "net/auth/access.h"
 #include "net/http/request.h"
 #include "net/http/response.h"
 
@@ -23,6 +24,10 @@ using handler = std::function<awaitable<response>(request_context&)>;
 
 struct route_options {
   size_t body_limit = 0;  // bytes; 0 = http_config::default_body_limit
+  /// The API key a request needs when keys are configured (net/auth). Unset: GET and HEAD
+  /// need the read-only key, every other method the read-write key; searches sent by POST
+  /// say `read`, health probes `open`.
+  std::optional<auth::access> access;
 };
 
 struct route {
@@ -31,6 +36,7 @@ struct route {
   std::string label;  // "GET /collections/{name}": the metrics label
   handler fn;
   route_options options;
+  auth::access access = auth::access::write;  // options.access, or the method's default
   size_t index = 0;
 
   struct segment {

@@ -85,8 +85,10 @@ awaitable<void> http_server::accept_loop() {
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
           "Connection: close\r\nContent-Length: 75\r\n\r\n"
           "{\"status\":{\"error\":\"Service unavailable: too many connections\"},\"time\":0.0}";
-      socket.non_blocking(true, ignored);
-      socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+      if (!cfg_.tls) {  // over TLS plain text would be noise before the handshake: just close
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+      }
       socket.close(ignored);
       continue;
     }

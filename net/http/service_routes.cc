@@ -35,15 +35,18 @@ void add_service_routes(router& r, service_info info) {
   auto healthy = [](request_context&) -> awaitable<response> {
     co_return plain_text(status::ok, "healthz check passed");
   };
-  r.add(verb::get, "/healthz", healthy);
-  r.add(verb::get, "/livez", healthy);
+  // Probes stay open when API keys are set: orchestrators do not hold keys.
+  r.add(verb::get, "/healthz", healthy, {.access = auth::access::open});
+  r.add(verb::get, "/livez", healthy, {.access = auth::access::open});
 
-  r.add(verb::get, "/readyz", [info](request_context&) -> awaitable<response> {
-    if (auto reason = info.not_ready_reason()) {
-      co_return plain_text(status::service_unavailable, "not ready: " + *reason);
-    }
-    co_return plain_text(status::ok, "all shards are ready");
-  });
+  r.add(verb::get, "/readyz",
+        [info](request_context&) -> awaitable<response> {
+          if (auto reason = info.not_ready_reason()) {
+            co_return plain_text(status::service_unavailable, "not ready: " + *reason);
+          }
+          co_return plain_text(status::ok, "all shards are ready");
+        },
+        {.access = auth::access::open});
 
   r.add(verb::get, "/cluster", [info](request_context& req) -> awaitable<response> {
     if (!info.cluster_status) co_return ok_json(R"({"status":"disabled"})", req.elapsed_seconds());

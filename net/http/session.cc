@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "engine/common/logger.h"
+#include "net/auth/api_keys.h"
 #include "net/http/server.h"
 
 namespace shoal::http {
@@ -36,7 +37,9 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, http_server& server, rt::gate::holder hold)
-    : stream_(std::move(socket)), server_(server), hold_(std::move(hold)) {
+    : stream_(beast::tcp_stream(std::move(socket)), server.config().tls),
+      server_(server),
+      hold_(std::move(hold)) {
   registration_ = server_.add_session(this);
 }
 
@@ -47,6 +50,16 @@ session::~session() {
 awaitable<void> session::run() {
   auto self = shared_from_this();
   auto ex = co_await asio::this_coro::executor;
+  if (stream_.is_tls()) {
+    // The handshake is part of the request's header: it gets the header timeout.
+    stream_.lower().expires_after(server_.config().header_timeout);
+    if (auto ec = co_await stream_.handshake_as_server()) {
+      server_.count_error(ec == beast::error::timeout ? "tls_handshake_timeout" : "tls_handshake");
+      log().debug("TLS handshake failed: {}", ec.message());
+      force_close();
+      co_return;
+    }
+  }
   asio::co_spawn(
       ex, [self]() -> awaitable<void> { co_await self->write_loop(); }, asio::detached);
   co_await read_loop();
@@ -57,26 +70,26 @@ awaitable<void> session::run() {
     co_await queue_changed_.wait();
   }
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  stream_.socket().close(ec);
+  stream_.lower().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.lower().socket().close(ec);
 }
 
 void session::request_stop() {
   stopping_ = true;
   // Idle between requests with nothing left to write: nothing to finish, close now.
-  if (idle_waiting_ && queue_.empty()) stream_.cancel();
+  if (idle_waiting_ && queue_.empty()) stream_.lower().cancel();
 }
 
 void session::force_close() {
   beast::error_code ec;
-  stream_.socket().close(ec);
+  stream_.lower().socket().close(ec);
 }
 
 awaitable<bool> session::wait_for_next_request() {
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already buffered
   if (stopping_) co_return false;
   idle_waiting_ = true;
-  stream_.expires_after(server_.config().idle_timeout);
+  stream_.lower().expires_after(server_.config().idle_timeout);
   auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_nothrow_awaitable);
   idle_waiting_ = false;
   if (ec) co_return false;  // peer closed, idle timeout, or stop
@@ -91,7 +104,7 @@ awaitable<bool> session::send_continue() {
     co_await queue_changed_.wait();
   }
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  stream_.expires_after(server_.config().write_timeout);
+  stream_.lower().expires_after(server_.config().write_timeout);
   auto [ec, n] = co_await asio::async_write(
       stream_, asio::buffer(kContinue.data(), kContinue.size()), use_nothrow_awaitable);
   co_return !ec;
@@ -112,6 +125,25 @@ void session::push_error(status code, std::string_view message, unsigned version
   push(std::move(slot));
 }
 
+std::optional<std::pair<status, std::string>> session::refuse_access(
+    const beast_http::fields& headers, auth::access needed) const {
+  const auto* keys = server_.config().keys.get();
+  if (!keys || !keys->enabled() || needed == auth::access::open) return std::nullopt;
+  auto presented = auth::api_keys::from_http(headers["api-key"], headers[field::authorization]);
+  auto granted = keys->grant(presented);
+  if (granted >= needed) return std::nullopt;
+  if (granted == auth::access::open) {
+    return std::pair{
+        status::unauthorized,
+        std::string(presented.empty() ? "Unauthorized: this endpoint needs an API key (header "
+                                        "`api-key` or `Authorization: Bearer`)"
+                                      : "Unauthorized: invalid API key")};
+  }
+  return std::pair{status::forbidden,
+                   std::string("Forbidden: the read-only API key cannot change data; use the "
+                               "read-write key")};
+}
+
 awaitable<void> session::read_loop() {
   const auto& cfg = server_.config();
   while (!stopping_) {
@@ -122,7 +154,7 @@ awaitable<void> session::read_loop() {
     // No body limit while the header is read (Beast would refuse a large Content-Length there
     // with a generic error); the route's own limit is set, and answered with 413, below.
     parser.body_limit(boost::none);
-    stream_.expires_after(cfg.header_timeout);
+    stream_.lower().expires_after(cfg.header_timeout);
     auto [hec, hn] =
         co_await beast_http::async_read_header(stream_, buffer_, parser, use_nothrow_awaitable);
     if (hec) {
@@ -148,6 +180,13 @@ awaitable<void> session::read_loop() {
     auto path = target.substr(0, qpos);
     auto query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
     auto match = server_.routes().match(header.method(), path);
+    // Keys are checked before the body is read: a caller without one cannot make us read it.
+    if (auto refused =
+            refuse_access(header, match.matched ? match.matched->access : auth::access::read)) {
+      server_.count_error(refused->first == status::unauthorized ? "unauthorized" : "forbidden");
+      push_error(refused->first, refused->second, header.version());
+      co_return;
+    }
     size_t limit = cfg.default_body_limit;
     if (match.matched && match.matched->options.body_limit) {
       limit = std::min(match.matched->options.body_limit, cfg.max_body_limit);
@@ -167,7 +206,7 @@ awaitable<void> session::read_loop() {
       if (!co_await send_continue()) co_return;
     }
     if (!parser.is_done()) {
-      stream_.expires_after(cfg.body_timeout);
+      stream_.lower().expires_after(cfg.body_timeout);
       auto [bec, bn] =
           co_await beast_http::async_read(stream_, buffer_, parser, use_nothrow_awaitable);
       if (bec) {
@@ -262,7 +301,7 @@ awaitable<void> session::write_loop() {
     res.body() = std::move(slot->res.body);
     res.prepare_payload();
 
-    stream_.expires_after(cfg.write_timeout);
+    stream_.lower().expires_after(cfg.write_timeout);
     auto [ec, n] = co_await beast_http::async_write(stream_, res, use_nothrow_awaitable);
     auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - slot->received).count();
@@ -277,8 +316,8 @@ awaitable<void> session::write_loop() {
     if (close) {
       // Nothing more will be answered on this connection; end the reader too.
       beast::error_code ignored;
-      stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      stream_.cancel();
+      stream_.lower().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      stream_.lower().cancel();
       break;
     }
   }

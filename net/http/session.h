@@ -22,6 +22,7 @@
 #include "engine/runtime/event.h"
 #include "engine/runtime/gate.h"
 #include "net/http/router.h"
+#include "net/tls/stream.h"
 
 namespace shoal::http {
 
@@ -57,8 +58,11 @@ class session : public std::enable_shared_from_this<session> {
                                      std::string query);
   void push(std::shared_ptr<pending> slot);
   void push_error(status code, std::string_view message, unsigned version);
+  /// With API keys set: an error message when the request's key does not grant `needed`.
+  std::optional<std::pair<status, std::string>> refuse_access(
+      const boost::beast::http::fields& headers, auth::access needed) const;
 
-  boost::beast::tcp_stream stream_;
+  tls::stream<boost::beast::tcp_stream> stream_;  // plain or TLS (http_config::tls)
   boost::beast::flat_buffer buffer_;
   http_server& server_;
   rt::gate::holder hold_;

@@ -68,7 +68,16 @@ decoded<payload_change> decode_payload_change(element body, shard::mutation_type
       if (k->get_string().get(ks) != simdjson::SUCCESS) {
         return input_error::format("key: expected a string");
       }
-      if (auto kp = decode_key_path(ks, limits, "key"); !kp) return kp.error();
+      auto kp = decode_key_path(ks, limits, "key");
+      if (!kp) return kp.error();
+      // The payload goes that many objects down: stored payloads nest at most as deep as
+      // parsed ones, so the point can still be written, logged and loaded.
+      auto depth = kp->steps().size() + static_cast<size_t>(m.payload.depth());
+      if (depth > static_cast<size_t>(data::json_value::kMaxDepth)) {
+        return input_error::validation(fmt::format(
+            "key: the payload would be nested {} levels deep at \"{}\", a payload nests at most {}",
+            depth, ks, data::json_value::kMaxDepth));
+      }
       m.key = std::string(ks);
     }
   } else if (type == shard::mutation_type::delete_payload_keys) {
@@ -252,7 +261,8 @@ void add_point_routes(http::router& r, rest_context ctx) {
           for (auto& p : *found) write_point(w, p, **cfg, false, &vs);
           w.end_array();
           co_return ok(out, req.elapsed_seconds());
-        }));
+        }),
+        {.access = auth::access::read});
 
   r.add(verb::get, "/collections/{name}/points/{id}",
         read([coord](request_context& req) -> awaitable<response> {
@@ -433,7 +443,8 @@ void add_point_routes(http::router& r, rest_context ctx) {
           }
           w.end_object();
           co_return ok(out, req.elapsed_seconds());
-        }));
+        }),
+        {.access = auth::access::read});
 
   r.add(verb::post, "/collections/{name}/points/count",
         read([coord, limits](request_context& req) -> awaitable<response> {
@@ -453,7 +464,8 @@ void add_point_routes(http::router& r, rest_context ctx) {
           auto n = co_await coord->count(name, f);
           if (!n) co_return error_response(n.error(), name, req.elapsed_seconds());
           co_return ok(fmt::format(R"({{"count":{}}})", *n), req.elapsed_seconds());
-        }));
+        }),
+        {.access = auth::access::read});
 }
 
 }  // namespace shoal::rest

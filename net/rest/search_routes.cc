@@ -286,13 +286,15 @@ void add_search_routes(http::router& r, rest_context ctx) {
     };
   };
   auto read = [coord](http::handler h) { return with_read_consistency(coord, std::move(h)); };
-  r.add(verb::post, "/collections/{name}/points/search", read(single(true)));
+  // Searches are reads (the read-only API key may send them) although they are POSTs.
+  constexpr auto reads = auth::access::read;
+  r.add(verb::post, "/collections/{name}/points/search", read(single(true)), {.access = reads});
   // Batches carry many query vectors: the bulk body limit.
   r.add(verb::post, "/collections/{name}/points/search/batch", read(batch(true)),
-        {.body_limit = limits.points_body_limit});
-  r.add(verb::post, "/collections/{name}/points/query", read(single(false)));
+        {.body_limit = limits.points_body_limit, .access = reads});
+  r.add(verb::post, "/collections/{name}/points/query", read(single(false)), {.access = reads});
   r.add(verb::post, "/collections/{name}/points/query/batch", read(batch(false)),
-        {.body_limit = limits.points_body_limit});
+        {.body_limit = limits.points_body_limit, .access = reads});
 }
 
 }  // namespace shoal::rest

@@ -349,7 +349,7 @@ void add_snapshot_routes(http::router& r, rest_context ctx) {
           }
         }
         auto root = coord->all().local().snapshots_root();
-        if (location.starts_with("http://")) {
+        if (location.starts_with("http://") || location.starts_with("https://")) {
           auto got = co_await http::fetch(location, kMaxDownload, std::chrono::seconds(600));
           if (!got || got->status != 200) {
             co_return http::error_json(

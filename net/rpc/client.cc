@@ -52,14 +52,17 @@ struct queued_frame {
 
 /// One TCP connection: a reader completing calls by correlation id and a writer.
 struct connection : std::enable_shared_from_this<connection> {
-  connection(tcp::socket s, size_t max_frame, std::chrono::milliseconds write_timeout)
-      : socket(std::move(s)),
-        in(socket),
-        write_timer(socket.get_executor()),
+  connection(tcp::socket s, const std::shared_ptr<asio::ssl::context>& tls, size_t max_frame,
+             std::chrono::milliseconds write_timeout)
+      : stream(std::move(s), tls),
+        socket(stream.lower()),
+        in(stream),
+        write_timer(stream.get_executor()),
         max_frame_size(max_frame),
         write_timeout(write_timeout) {}
 
-  tcp::socket socket;
+  transport stream;     // plain or TLS
+  tcp::socket& socket;  // under it: closing it ends the connection
   stream_reader in;
   asio::steady_timer write_timer;
   size_t max_frame_size;
@@ -197,7 +200,7 @@ struct connection : std::enable_shared_from_this<connection> {
         if (ec) return;
         self->fail_all({status::disconnected, "write timed out"});
       });
-      auto [ec, n] = co_await asio::async_write(socket, bufs, use_nothrow_awaitable);
+      auto [ec, n] = co_await asio::async_write(stream, bufs, use_nothrow_awaitable);
       write_timer.cancel();
       batch.clear();
       if (ec) {
@@ -260,7 +263,68 @@ struct client::state {
                                   *timed_out ? std::string("timed out") : cec.message())};
     }
     socket->set_option(tcp::no_delay(true), ec);
-    co_return std::make_shared<connection>(std::move(*socket), o.max_frame_size, o.write_timeout);
+    auto c = std::make_shared<connection>(std::move(*socket), o.security.tls, o.max_frame_size,
+                                          o.write_timeout);
+    if (!o.security.tls && o.security.api_key.empty()) co_return c;
+    // TLS handshake and authentication within the same attempt deadline.
+    timer->expires_at(deadline);
+    *timed_out = false;
+    timer->async_wait([c, timed_out](const error_code& e) {
+      if (e) return;
+      *timed_out = true;
+      boost::system::error_code ignored;
+      c->socket.close(ignored);
+    });
+    auto ready = co_await secure(*c);
+    timer->cancel();
+    if (!ready) {
+      co_return error{ready.error().code,
+                      *timed_out ? ready.error().message + " (timed out)" : ready.error().message};
+    }
+    co_return c;
+  }
+
+  /// On a fresh connection, before its reader and writer start: the TLS handshake, then the
+  /// API key (one authenticate frame and its answer).
+  awaitable<outcome<void>> secure(connection& c) {
+    if (auto ec = co_await c.stream.handshake_as_client(o.host)) {
+      co_return error{status::connect_failed, fmt::format("TLS handshake with {}:{} failed: {}",
+                                                          o.host, o.port, ec.message())};
+    }
+    if (o.security.api_key.empty()) co_return outcome<void>{};
+    frame_header h;
+    h.method = method::authenticate;
+    h.correlation = next_id++;
+    auto key = bytes(
+        reinterpret_cast<const std::byte*>(o.security.api_key.data()),
+        reinterpret_cast<const std::byte*>(o.security.api_key.data()) + o.security.api_key.size());
+    auto f = make_frame(h, std::move(key), 0);
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(f.header),
+                                              asio::buffer(f.payload.data(), f.payload.size())};
+    auto [wec, n] = co_await asio::async_write(c.stream, bufs, use_nothrow_awaitable);
+    if (wec) {
+      co_return error{status::connect_failed, fmt::format("cannot authenticate with {}:{}: {}",
+                                                          o.host, o.port, wec.message())};
+    }
+    header_bytes raw;
+    auto rec = co_await c.in.read_exact(raw.data(), raw.size());
+    auto rh = rec ? result<frame_header>(rec) : decode_header(raw);
+    if (!rh || !check_size(*rh, 64 * 1024) || rh->correlation != h.correlation) {
+      co_return error{status::connect_failed,
+                      fmt::format("no answer to authenticate from {}:{}", o.host, o.port)};
+    }
+    buffer wire(rh->payload_size);
+    if (auto e = co_await c.in.read_exact(wire.data(), wire.size()); e) {
+      co_return error{status::connect_failed,
+                      fmt::format("no answer to authenticate from {}:{}", o.host, o.port)};
+    }
+    if (!rh->is_error()) co_return outcome<void>{};
+    if (!check_payload(*rh, wire.span())) {
+      co_return error{status::bad_frame, "corrupt answer to authenticate"};
+    }
+    auto payload = open_payload(*rh, std::move(wire));
+    if (!payload) co_return error{status::bad_frame, "corrupt answer to authenticate"};
+    co_return decode_error(payload->span());
   }
 
   awaitable<outcome<std::shared_ptr<connection>>> get_connection(clock::time_point deadline) {
@@ -305,7 +369,10 @@ struct client::state {
       backoff = backoff.count() == 0 ? o.backoff_initial : std::min(backoff * 2, o.backoff_max);
       next_attempt = clock::now() + backoff;
       connect_done.set();
-      if (clock::now() >= deadline) co_return made.error();
+      // A refused key will be refused again: no point waiting for the deadline.
+      if (clock::now() >= deadline || made.error().code == status::unauthenticated) {
+        co_return made.error();
+      }
     }
   }
 

@@ -40,8 +40,19 @@
 #include "net/rpc/buffer.h"
 #include "net/rpc/messages.h"
 #include "net/rpc/status.h"
+#include "net/tls/context.h"
 
 namespace shoal::rpc {
+
+/// How a client's connections are secured (net/tls, net/auth); node-to-node clients use the
+/// node's own settings (tls-ca, api-key).
+struct client_security {
+  /// TLS: the server's certificate is checked against this context's trust store and must
+  /// name the host dialled. Null: plain TCP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  /// Sent first on every connection when not empty (servers with API keys require it).
+  std::string api_key;
+};
 
 struct client_options {
   std::string host = "127.0.0.1";
@@ -58,6 +69,7 @@ struct client_options {
   /// names, and the client stays connected there (calls in flight on the old connection end
   /// with status::disconnected).
   bool follow_leader = true;
+  client_security security;
 };
 
 class client {

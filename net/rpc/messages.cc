@@ -90,6 +90,8 @@ std::string method_name(uint16_t id) {
   switch (id) {
     case method::ping:
       return "ping";
+    case method::authenticate:
+      return "authenticate";
     case method::create_collection:
       return "create_collection";
     case method::drop_collection:
@@ -412,6 +414,15 @@ result<search_results> decode_search_results(std::span<const std::byte> p) {
     out.offsets.push_back(static_cast<uint32_t>(out.hits.size()));
   }
   return done(r, std::move(out));
+}
+
+auth::access required_access(uint16_t id) {
+  if (id == method::ping || id == method::authenticate) return auth::access::open;
+  if (id == method::collection_info || id == method::search) return auth::access::read;
+  if (id >= method::node_search_first && id <= method::node_search_last) {
+    return auth::access::read;
+  }
+  return auth::access::write;
 }
 
 }  // namespace shoal::rpc

@@ -3,7 +3,8 @@
 // Each payload is one envelope (codec.h), version 1 unless said otherwise.
 //
 // Method ids:
-//   0x0001 ping                0x0010 create_collection   0x0011 drop_collection
+//   0x0001 ping                0x0002 authenticate
+//   0x0010 create_collection   0x0011 drop_collection
 //   0x0012 collection_info     0x0020 upsert              0x0021 delete_points
 //   0x0030 search (a batch of queries)
 //   0x0100-0x01FF replication (issue #7: append, heartbeat, snapshot transfer), reserved
@@ -29,6 +30,7 @@
 
 #include "engine/common/result.h"
 #include "engine/data/point_id.h"
+#include "net/auth/access.h"
 #include "net/rpc/buffer.h"
 #include "net/rpc/codec.h"
 #include "net/rpc/status.h"
@@ -37,6 +39,9 @@ namespace shoal::rpc {
 
 namespace method {
 inline constexpr uint16_t ping = 0x0001;
+/// Payload: the API key's bytes. Handled by the session itself (not a dispatcher method): it
+/// sets what the connection may do from then on (net/README.md, "Authentication").
+inline constexpr uint16_t authenticate = 0x0002;
 inline constexpr uint16_t create_collection = 0x0010;
 inline constexpr uint16_t drop_collection = 0x0011;
 inline constexpr uint16_t collection_info = 0x0012;
@@ -54,6 +59,11 @@ inline constexpr uint16_t cluster_last = 0x03FF;
 
 /// "upsert", "search", ...; "0x0123" for ids without a name.
 std::string method_name(uint16_t id);
+
+/// The API key a method needs when keys are set: ping and authenticate are open; reads
+/// (collection_info, search, node-to-node search) need the read-only key; everything else,
+/// replication included, the read-write key.
+auth::access required_access(uint16_t id);
 
 enum class durability_level : uint8_t {
   collection_default = 0,

@@ -88,10 +88,13 @@ void rpc_server::refuse(asio::ip::tcp::socket& socket) {
       h, encode_error(status::overloaded, "too many connections (rpc.max-connections-per-core)"),
       0);
   boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  std::array<asio::const_buffer, 2> bufs = {asio::buffer(f.header),
-                                            asio::buffer(f.payload.data(), f.payload.size())};
-  socket.write_some(bufs, ignored);
+  // Over TLS a plain frame would be noise before the handshake: just close.
+  if (!cfg_.tls) {
+    socket.non_blocking(true, ignored);
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(f.header),
+                                              asio::buffer(f.payload.data(), f.payload.size())};
+    socket.write_some(bufs, ignored);
+  }
   socket.close(ignored);
 }
 

@@ -4,6 +4,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
+
+namespace boost::asio::ssl {
+class context;
+}
+namespace shoal::auth {
+class api_keys;
+}
 
 namespace shoal::rpc {
 
@@ -19,6 +27,9 @@ struct server_config {
   std::chrono::milliseconds write_timeout{30'000};    // one write of queued responses
   std::chrono::milliseconds drain_timeout{10'000};    // shutdown: wait for requests in flight
   size_t compress_threshold = 64u << 10;              // LZ4 for responses at least this large
+  // Security (net/tls, net/auth); made once at startup and shared by every core.
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
+  std::shared_ptr<const auth::api_keys> keys;      // null or no key set: no key required
 };
 
 }  // namespace shoal::rpc

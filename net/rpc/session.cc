@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/logger.h"
+#include "net/auth/api_keys.h"
 #include "net/rpc/errc.h"
 #include "net/rpc/messages.h"
 #include "net/rpc/server.h"
@@ -59,12 +60,14 @@ struct session::call {
 };
 
 session::session(asio::ip::tcp::socket socket, rpc_server& server, rt::gate::holder hold)
-    : socket_(std::move(socket)),
-      in_(socket_),
+    : stream_(std::move(socket), server.config().tls),
+      in_(stream_),
       server_(server),
       hold_(std::move(hold)),
       slots_(server.config().max_in_flight_per_connection, 1, "rpc in-flight"),
-      last_activity_(clock::now()) {
+      last_activity_(clock::now()),
+      access_(server.config().keys && server.config().keys->enabled() ? auth::access::open
+                                                                      : auth::access::write) {
   registration_ = server_.add_session(this);
 }
 
@@ -102,8 +105,8 @@ awaitable<void> session::run() {
   done_ = true;
   if (watchdog_timer_) watchdog_timer_->cancel();
   boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.lower().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.lower().close(ec);
   out_changed_.set();
 }
 
@@ -114,14 +117,14 @@ void session::request_stop() {
 
 void session::force_close() {
   boost::system::error_code ec;
-  socket_.close(ec);
+  stream_.lower().close(ec);
 }
 
 void session::maybe_finish() {
   // Stopping, waiting for a header that may never come, nothing left to answer: stop reading.
   if (stopping_ && waiting_header_ && outstanding_ == 0) {
     boost::system::error_code ec;
-    socket_.cancel(ec);
+    stream_.lower().cancel(ec);
   }
 }
 
@@ -155,9 +158,63 @@ void session::answer(std::shared_ptr<call> c, status s, std::string message, byt
   push({make_frame(h, std::move(payload), threshold), c->t});
 }
 
+awaitable<bool> session::authenticate(const frame_header& h, rt::semaphore::units slot) {
+  // A key is short: anything longer is not one (and is not worth memory).
+  constexpr size_t kMaxKeyFrame = 4096;
+  if (h.payload_size > kMaxKeyFrame || h.raw_size > kMaxKeyFrame) {
+    server_.count_error("unauthenticated");
+    send_error(h, status::unauthenticated,
+               "an API key is at most 4096 bytes; closing the connection",
+               make_ticket(std::move(slot), {}));
+    co_return false;
+  }
+  buffer wire(h.payload_size);
+  body_since_ = clock::now();
+  auto ec = co_await in_.read_exact(wire.data(), wire.size());
+  body_since_ = clock::time_point::max();
+  if (ec) co_return false;
+  std::optional<buffer> key;
+  if (check_payload(h, wire.span())) {
+    if (auto opened = open_payload(h, std::move(wire))) key = std::move(*opened);
+  }
+  if (!key) {
+    server_.count_error("payload_checksum");
+    send_error(h, status::bad_frame, "the authenticate frame's payload is corrupt",
+               make_ticket(std::move(slot), {}));
+    co_return true;
+  }
+  const auto* keys = server_.config().keys.get();
+  auto presented = std::string_view(reinterpret_cast<const char*>(key->data()), key->size());
+  auto granted = keys ? keys->grant(presented) : auth::access::write;
+  if (granted == auth::access::open) {
+    // A wrong key ends the connection: guessing costs a connection per try.
+    server_.count_error("unauthenticated");
+    send_error(h, status::unauthenticated, "invalid API key; closing the connection",
+               make_ticket(std::move(slot), {}));
+    co_return false;
+  }
+  access_ = granted;
+  frame_header ok;
+  ok.method = h.method;
+  ok.correlation = h.correlation;
+  ok.flags = flags::response;
+  push({make_frame(ok, {}, 0), make_ticket(std::move(slot), {})});
+  co_return true;
+}
+
 awaitable<void> session::read_loop() {
   const auto& cfg = server_.config();
   header_bytes raw;
+  if (stream_.is_tls()) {
+    body_since_ = clock::now();  // the watchdog bounds the handshake by body_timeout
+    auto ec = co_await stream_.handshake_as_server();
+    body_since_ = clock::time_point::max();
+    if (ec) {
+      server_.count_error("tls_handshake");
+      log().debug("TLS handshake failed: {}", ec.message());
+      co_return;
+    }
+  }
   for (;;) {
     if (stopping_) co_return;
     // A slot first: with max_in_flight requests unanswered, stop reading (backpressure).
@@ -212,6 +269,18 @@ awaitable<void> session::read_loop() {
       refusal.emplace(status::bad_frame, "invalid flags or sizes in the frame header");
     } else if (h.is_response()) {
       refusal.emplace(status::bad_frame, "a response frame was sent to the server");
+    } else if (h.method == method::authenticate) {
+      // A refused key ends the reading; the error frame is written before the socket closes.
+      if (!co_await authenticate(h, std::move(*slot))) co_return;
+      continue;
+    } else if (auto needed = required_access(h.method); access_ < needed) {
+      refusal.emplace(
+          access_ == auth::access::open ? status::unauthenticated : status::forbidden,
+          access_ == auth::access::open
+              ? fmt::format("{} needs an API key: send authenticate first", method_name(h.method))
+              : fmt::format("{} needs the read-write API key; this connection "
+                            "authenticated with the read-only key",
+                            method_name(h.method)));
     } else if ((fn = server_.methods().find(h.method)) == nullptr) {
       refusal.emplace(status::unknown_method, "unknown method " + method_name(h.method));
     }
@@ -272,14 +341,14 @@ awaitable<void> session::read_loop() {
           make_ticket(std::move(*slot), std::move(memory)));
       continue;
     }
-    auto c = std::make_shared<call>(socket_.get_executor());
+    auto c = std::make_shared<call>(stream_.get_executor());
     c->h = h;
     c->fn = fn;
     c->payload = std::move(*payload);
     c->started = started;
     c->deadline = deadline;
     c->t = make_ticket(std::move(*slot), std::move(memory));
-    asio::co_spawn(socket_.get_executor(), run_call(shared_from_this(), std::move(c)),
+    asio::co_spawn(stream_.get_executor(), run_call(shared_from_this(), std::move(c)),
                    asio::detached);
   }
 }
@@ -335,7 +404,7 @@ awaitable<void> session::write_loop() {
       }
     }
     write_since_ = clock::now();
-    auto [ec, n] = co_await asio::async_write(socket_, bufs, use_nothrow_awaitable);
+    auto [ec, n] = co_await asio::async_write(stream_, bufs, use_nothrow_awaitable);
     write_since_ = clock::time_point::max();
     last_activity_ = clock::now();
     batch.clear();  // tickets go: slots and memory return

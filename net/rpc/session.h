@@ -27,6 +27,7 @@
 #include "engine/runtime/event.h"
 #include "engine/runtime/gate.h"
 #include "engine/runtime/semaphore.h"
+#include "net/auth/access.h"
 #include "net/rpc/frame.h"
 #include "net/rpc/status.h"
 #include "net/rpc/stream.h"
@@ -68,7 +69,10 @@ class session : public std::enable_shared_from_this<session> {
 
   using clock = std::chrono::steady_clock;
 
-  asio::ip::tcp::socket socket_;
+  /// Reads an authenticate frame's payload and sets access_ (net/README.md, "Authentication").
+  awaitable<bool> authenticate(const frame_header& h, rt::semaphore::units slot);
+
+  transport stream_;  // plain TCP or TLS (server_config::tls)
   stream_reader in_;
   rpc_server& server_;
   rt::gate::holder hold_;
@@ -88,6 +92,7 @@ class session : public std::enable_shared_from_this<session> {
   clock::time_point last_activity_;
   clock::time_point body_since_ = clock::time_point::max();
   clock::time_point write_since_ = clock::time_point::max();
+  auth::access access_;  // what this connection's key allows (everything when no keys are set)
 };
 
 }  // namespace shoal::rpc

@@ -30,6 +30,10 @@ std::string_view status_name(status s) {
       return "already_exists";
     case status::not_leader:
       return "not_leader";
+    case status::unauthenticated:
+      return "unauthenticated";
+    case status::forbidden:
+      return "forbidden";
     case status::timeout:
       return "timeout";
     case status::overloaded:

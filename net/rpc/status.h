@@ -30,7 +30,9 @@ enum class status : uint16_t {
   wrong_input = 12,       // REST 400 "Wrong input" (dimension, non-finite floats, vector name)
   not_found = 13,         // REST 404 (collection)
   already_exists = 14,    // REST 409
-  not_leader = 15,  // REST 421: this node follows the collection; the message names its leader
+  not_leader = 15,       // REST 421: this node follows the collection; the message names its leader
+  unauthenticated = 16,  // REST 401: API keys are set and the connection has not presented one
+  forbidden = 17,        // REST 403: the connection's key does not allow the method (read-only)
   // Try again later (the REST API's 408/503/507).
   timeout = 20,               // the request's deadline passed (408)
   overloaded = 21,            // no memory or in-flight room on the server, log backlog (503)

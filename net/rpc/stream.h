@@ -14,12 +14,16 @@
 
 #include "engine/common/result.h"
 #include "engine/runtime/asio.h"
+#include "net/tls/stream.h"
 
 namespace shoal::rpc {
 
+/// A connection's byte stream: plain TCP, or TLS over it (net/tls).
+using transport = tls::stream<asio::ip::tcp::socket>;
+
 class stream_reader {
  public:
-  explicit stream_reader(asio::ip::tcp::socket& s, size_t read_ahead = 64 * 1024)
+  explicit stream_reader(transport& s, size_t read_ahead = 64 * 1024)
       : socket_(s),
         buf_(std::make_unique_for_overwrite<std::byte[]>(read_ahead)),
         cap_(read_ahead) {}
@@ -76,7 +80,7 @@ class stream_reader {
   }
 
  private:
-  asio::ip::tcp::socket& socket_;
+  transport& socket_;
   std::unique_ptr<std::byte[]> buf_;
   size_t cap_;
   size_t begin_ = 0;
