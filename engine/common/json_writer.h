@@ -8,6 +8,7 @@
 //   std::string out; json_writer w(out);
 //   w.begin_object(); w.key("result"); w.value(true); w.end_object();
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -83,6 +84,16 @@ class json_writer {
     return *this;
   }
 
+  /// A double that a reader takes for a double again: an integral value keeps a fraction
+  /// ("5.0", "-0.0"), where value() writes "5", which reads back as the integer 5. Payload values
+  /// are written this way, so a stored payload means the same after a restart (a filter matches
+  /// the integer 5, not the float 5.0).
+  json_writer& double_value(double v) {
+    separate();
+    write_floating(v, /*keep_type=*/true);
+    return *this;
+  }
+
   /// Inserts already-serialized JSON (e.g. a stored payload) as one value.
   json_writer& raw(std::string_view json) {
     separate();
@@ -101,14 +112,26 @@ class json_writer {
 
  private:
   template <typename F>
-  void write_floating(F v) {
+  void write_floating(F v, bool keep_type = false) {
     if (!std::isfinite(v)) {
       out_ += "null";
       return;
     }
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
+    // The shortest form of a large integral value can be all digits ("18446744073709551616"
+    // for 2^64); readers take that for an integer, and one beyond 64 bits does not parse
+    // (simdjson), so a stored payload could not be loaded again. Beyond int64 such a value is
+    // written with an exponent.
+    if (std::abs(v) >= F(9223372036854775808.0) &&
+        std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) {
+      r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    }
     out_.append(buf, r.ptr);
+    if (keep_type &&
+        std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e'; }) == r.ptr) {
+      out_ += ".0";
+    }
   }
 
   void open(char c) {

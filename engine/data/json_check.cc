@@ -1,10 +1,11 @@
 #include "engine/data/json_check.h"
 
 #include <algorithm>
-#include <charconv>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "engine/common/json_writer.h"
 
 namespace shoal::data {
 namespace {
@@ -107,18 +108,19 @@ size_t escaped_size(std::string_view s) {
   return n;
 }
 
+/// Bytes of a number as json_value writes it.
 size_t number_size(element e) {
-  char buf[32];
-  std::to_chars_result r;
+  thread_local std::string text;
+  text.clear();
+  json_writer w(text);
   if (e.type() == element_type::INT64) {
-    r = std::to_chars(buf, buf + sizeof buf, e.get_int64().value_unsafe());
+    w.value(e.get_int64().value_unsafe());
   } else if (e.type() == element_type::UINT64) {
-    // json_value keeps integers beyond int64 as doubles.
-    r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(e.get_uint64().value_unsafe()));
+    w.double_value(static_cast<double>(e.get_uint64().value_unsafe()));  // kept as a double
   } else {
-    r = std::to_chars(buf, buf + sizeof buf, e.get_double().value_unsafe());
+    w.double_value(e.get_double().value_unsafe());
   }
-  return static_cast<size_t>(r.ptr - buf);
+  return text.size();
 }
 
 /// Counts the bytes, keys and the longest key of a payload, stopping at the first limit broken.

@@ -115,7 +115,7 @@ void json_value::write(json_writer& w) const {
       w.value(as_integer());
       break;
     case kind::floating:
-      w.value(std::get<double>(v_));
+      w.double_value(std::get<double>(v_));  // "5.0" stays a double when it is read back
       break;
     case kind::string:
       w.value(as_string());

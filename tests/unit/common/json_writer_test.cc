@@ -43,6 +43,33 @@ TEST(JsonWriter, FloatsRoundTripAndNonFiniteIsNull) {
   EXPECT_EQ(out, "[0.1,1e-07,null,null]");
 }
 
+TEST(JsonWriter, LargeIntegralDoublesReadBackAsNumbers) {
+  // 2^64 and beyond would come out as plain digits, a number too large for a 64-bit integer
+  // that JSON readers (simdjson) refuse; they are written with an exponent instead.
+  std::string out;
+  json_writer w(out);
+  w.begin_array()
+      .value(18446744073709551616.0)
+      .value(-18446744073709551616.0)
+      .value(9223372036854775808.0)
+      .value(3e19)
+      .value(1e300)
+      .value(9007199254740993.0)
+      .value(-2.5)
+      .end_array();
+  EXPECT_EQ(out,
+            "[1.8446744073709552e+19,-1.8446744073709552e+19,9.223372036854776e+18,3e+19,1e+300,"
+            "9007199254740992,-2.5]");
+}
+
+TEST(JsonWriter, DoubleValuesKeepTheirType) {
+  std::string out;
+  json_writer w(out);
+  w.begin_array().double_value(5.0).double_value(-0.0).double_value(0.5).double_value(1e21);
+  w.double_value(18446744073709551616.0).double_value(-3.0).value(5.0).end_array();
+  EXPECT_EQ(out, "[5.0,-0.0,0.5,1e+21,1.8446744073709552e+19,-3.0,5]");
+}
+
 TEST(JsonWriter, StringsAreEscaped) {
   std::string out;
   json_writer w(out);

@@ -80,6 +80,25 @@ TEST(JsonValue, RoundTripsAndRefusesRepeatedKeys) {
   EXPECT_FALSE(why.empty());
 }
 
+TEST(JsonValue, WhatItWritesParsesBackToTheSameValue) {
+  // Stored payloads are written as JSON and read back after a restart: every value a client can
+  // send must survive that, numbers at the edges included (2^64 became "18446744073709551616",
+  // which no longer parsed, and a collection holding it failed to load).
+  for (auto text : {R"([18446744073709551615, 18446744073709551616.0, -18446744073709551616.0,
+                        9223372036854775807, -9223372036854775808, 9223372036854775808,
+                        1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -0.0, 0.1,
+                        1e21, 123456789012345678901234567890.0])",
+                    R"({"\u0000\u001f\"\\": "\u0001\b\f\n\r\t", "𝄞": "é", "": {"": []}})"}) {
+    auto v = json_value::parse(text);
+    ASSERT_TRUE(v) << text;
+    auto written = v->to_json();
+    auto again = json_value::parse(written);
+    ASSERT_TRUE(again) << written;
+    EXPECT_EQ(*again, *v) << written;
+    EXPECT_EQ(again->to_json(), written);
+  }
+}
+
 TEST(KeyPath, ArraysAreEnteredOnlyWithBrackets) {
   auto payload = J(R"({"country": {"cities": [{"population": 5}, {"population": 7}]},
                        "tags": ["a", "b"], "m": [[1, 2], [3]]})");
