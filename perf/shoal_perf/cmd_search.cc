@@ -17,6 +17,7 @@
 // percentiles and throughput per --plot-interval.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -299,7 +300,13 @@ int run_search(const args_t& args) {
                "{\"qps\", \"recall_at_10\", \"latency_ms\": {p50, p90, p99, p999, max}, "
                "\"errors\"}.\n"
                "Closed loop by default; --rate R makes it open loop (latency from the due time).");
-  p.option("target", "http://HOST:PORT|rpc://HOST:PORT", "the server")
+  p.option("target", "http://HOST:PORT|rpc://HOST:PORT",
+           "the server (https:// and rpcs:// over TLS)")
+      .option("api-key", "KEY", "API key of the server (default: $SHOAL_API_KEY)", "")
+      .option("tls-ca", "FILE",
+              "TLS: CA certificate the server's must chain to (default: the "
+              "system's)",
+              "")
       .option("collection", "C", "collection name")
       .option("query", "Q.fvecs", "query vectors (.fvecs, or .bvecs)")
       .option("gt", "G.ivecs", "exact neighbour ids per query (row numbers = point ids)")
@@ -322,6 +329,9 @@ int run_search(const args_t& args) {
     std::string error;
     auto t = parse_target(p.get("target"), error);
     if (!t) throw usage_error("--target: " + error);
+    t->api_key = p.get("api-key");
+    if (const char* env = std::getenv("SHOAL_API_KEY"); t->api_key.empty() && env) t->api_key = env;
+    t->ca_file = p.get("tls-ca");
     o.target = *t;
     o.collection = p.get("collection");
     o.query = p.get("query");

@@ -16,6 +16,7 @@
 #include "engine/runtime/semaphore.h"
 #include "net/rpc/client.h"
 #include "net/rpc/messages.h"
+#include "net/rpc/stream.h"
 
 namespace shoal::perf {
 namespace {
@@ -47,9 +48,19 @@ class rpc_target final : public target {
     o_.port = a.port;
     o_.max_in_flight = in_flight_;
     o_.request_timeout = std::chrono::seconds(120);
+    o_.security.api_key = a.api_key;
+    if (a.tls) {
+      auto ctx = tls::make_client_context(a.ca_file);
+      if (ctx) {
+        o_.security.tls = *ctx;
+      } else {
+        setup_error_ = ctx.error();
+      }
+    }
   }
 
   awaitable<std::string> open() override {
+    if (!setup_error_.empty()) co_return setup_error_;
     // The kernel spreads connections over the server's cores (SO_REUSEPORT) by a hash: open
     // them one by one and keep those that land on a core with the fewest so far, so every core
     // gets its share of decoding and merging.
@@ -154,6 +165,7 @@ class rpc_target final : public target {
 
   asio::any_io_executor ex_;
   rpc::client_options o_;
+  std::string setup_error_;
   size_t wanted_;
   size_t in_flight_;
   std::vector<std::unique_ptr<rpc::client>> clients_;
@@ -165,8 +177,8 @@ class rpc_target final : public target {
 /// One keep-alive HTTP/1.1 connection with one request in flight.
 class http_connection {
  public:
-  http_connection(asio::any_io_executor ex, std::string host, uint16_t port)
-      : socket_(ex), host_(std::move(host)), port_(port) {}
+  http_connection(asio::any_io_executor ex, std::string host, uint16_t port, tls::context_ptr tls)
+      : ex_(std::move(ex)), host_(std::move(host)), port_(port), tls_(std::move(tls)) {}
 
   struct reply {
     bool transport_ok = false;
@@ -178,14 +190,14 @@ class http_connection {
   awaitable<reply> request(const std::string& raw) {
     reply out;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (!socket_.is_open()) {
+      if (!stream_ || !stream_->lower().is_open()) {
         boost::system::error_code ec;
         auto addr = asio::ip::make_address(host_, ec);
         tcp::endpoint ep;
         if (!ec) {
           ep = tcp::endpoint(addr, port_);
         } else {
-          tcp::resolver resolver(socket_.get_executor());
+          tcp::resolver resolver(ex_);
           auto [rec, results] =
               co_await resolver.async_resolve(host_, std::to_string(port_), use_nothrow_awaitable);
           if (rec || results.empty()) {
@@ -194,30 +206,36 @@ class http_connection {
           }
           ep = results.begin()->endpoint();
         }
-        auto [cec] = co_await socket_.async_connect(ep, use_nothrow_awaitable);
+        tcp::socket socket(ex_);
+        auto [cec] = co_await socket.async_connect(ep, use_nothrow_awaitable);
         if (cec) {
-          socket_.close(ec);
           out.error = "cannot connect: " + cec.message();
           co_return out;
         }
-        socket_.set_option(tcp::no_delay(true), ec);
+        socket.set_option(tcp::no_delay(true), ec);
+        // A new TLS session each time: one that ended cannot be taken up again.
+        stream_ = std::make_unique<rpc::transport>(std::move(socket), tls_);
+        if (auto hec = co_await stream_->handshake_as_client(host_)) {
+          stream_.reset();
+          out.error = "TLS handshake failed: " + hec.message();
+          co_return out;
+        }
         buffer_.clear();
         fresh_ = true;
       }
       bool was_fresh = fresh_;
       fresh_ = false;
       auto [wec, wn] =
-          co_await asio::async_write(socket_, asio::buffer(raw), use_nothrow_awaitable);
+          co_await asio::async_write(*stream_, asio::buffer(raw), use_nothrow_awaitable);
       http::response_parser<http::string_body> parser;
       parser.body_limit(1u << 30);
       boost::system::error_code rec = wec;
       if (!wec) {
-        auto [e, n] = co_await http::async_read(socket_, buffer_, parser, use_nothrow_awaitable);
+        auto [e, n] = co_await http::async_read(*stream_, buffer_, parser, use_nothrow_awaitable);
         rec = e;
       }
       if (rec) {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+        close();
         // A kept-alive connection the server closed meanwhile: try once on a new one.
         if (!was_fresh) continue;
         out.error = "connection lost: " + rec.message();
@@ -227,10 +245,7 @@ class http_connection {
       out.transport_ok = true;
       out.status = res.result_int();
       out.body = std::move(res.body());
-      if (!res.keep_alive()) {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-      }
+      if (!res.keep_alive()) close();
       co_return out;
     }
     co_return out;
@@ -238,14 +253,16 @@ class http_connection {
 
   void close() {
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    if (stream_) stream_->lower().close(ignored);
   }
 
  private:
-  tcp::socket socket_;
+  asio::any_io_executor ex_;
+  std::unique_ptr<rpc::transport> stream_;  // plain or TLS; made per connection
   boost::beast::flat_buffer buffer_;
   std::string host_;
   uint16_t port_;
+  tls::context_ptr tls_;
   bool fresh_ = false;
 };
 
@@ -253,13 +270,23 @@ class http_target final : public target {
  public:
   http_target(const target_address& a, asio::any_io_executor ex, size_t connections)
       : host_(a.host), port_(a.port), free_(std::max<size_t>(connections, 1)) {
+    if (!a.api_key.empty()) auth_header_ = "api-key: " + a.api_key + "\r\n";
+    tls::context_ptr tls;
+    if (a.tls) {
+      auto ctx = tls::make_client_context(a.ca_file);
+      if (ctx) {
+        tls = *ctx;
+      } else {
+        setup_error_ = ctx.error();
+      }
+    }
     for (size_t i = 0; i < std::max<size_t>(connections, 1); ++i) {
-      conns_.push_back(std::make_unique<http_connection>(ex, a.host, a.port));
+      conns_.push_back(std::make_unique<http_connection>(ex, a.host, a.port, tls));
       idle_.push_back(conns_.back().get());
     }
   }
 
-  awaitable<std::string> open() override { co_return std::string(); }  // connects lazily
+  awaitable<std::string> open() override { co_return setup_error_; }  // connects lazily
   size_t connections() const override { return conns_.size(); }
 
   awaitable<send_result> ensure_collection(const collection_spec& spec) override {
@@ -341,9 +368,9 @@ class http_target final : public target {
   std::string render(const std::string& method, const std::string& target,
                      const std::string& body) {
     return fmt::format(
-        "{} {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n"
+        "{} {} HTTP/1.1\r\nHost: {}:{}\r\n{}Content-Type: application/json\r\n"
         "Content-Length: {}\r\n\r\n{}",
-        method, target, host_, port_, body.size(), body);
+        method, target, host_, port_, auth_header_, body.size(), body);
   }
 
   awaitable<http_connection::reply> send(const std::string& raw) {
@@ -365,6 +392,8 @@ class http_target final : public target {
 
   std::string host_;
   uint16_t port_;
+  std::string auth_header_;  // "api-key: KEY\r\n" or empty
+  std::string setup_error_;
   rt::semaphore free_;
   std::vector<std::unique_ptr<http_connection>> conns_;
   std::vector<http_connection*> idle_;
@@ -377,14 +406,22 @@ std::optional<target_address> parse_target(const std::string& text, std::string&
   target_address a;
   a.text = text;
   std::string rest;
-  if (text.rfind("rpc://", 0) == 0) {
-    a.rpc = true;
-    rest = text.substr(6);
-  } else if (text.rfind("http://", 0) == 0) {
-    a.rpc = false;
-    rest = text.substr(7);
-  } else {
-    error = "expected rpc://HOST:PORT or http://HOST:PORT, got '" + text + "'";
+  // scheme -> (rpc, tls)
+  static const std::pair<std::string_view, std::pair<bool, bool>> kSchemes[] = {
+      {"rpc://", {true, false}},
+      {"rpcs://", {true, true}},
+      {"http://", {false, false}},
+      {"https://", {false, true}}};
+  bool known = false;
+  for (auto& [scheme, kind] : kSchemes) {
+    if (text.starts_with(scheme)) {
+      std::tie(a.rpc, a.tls) = kind;
+      rest = text.substr(scheme.size());
+      known = true;
+    }
+  }
+  if (!known) {
+    error = "expected rpc://, rpcs://, http:// or https:// HOST:PORT, got '" + text + "'";
     return std::nullopt;
   }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();

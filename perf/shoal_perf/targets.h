@@ -20,11 +20,14 @@ namespace shoal::perf {
 
 struct target_address {
   bool rpc = true;
+  bool tls = false;  // rpcs:// or https://
   std::string host;
   uint16_t port = 0;
-  std::string text;  // as given
+  std::string text;     // as given
+  std::string api_key;  // sent with every request (HTTP) or connection (RPC) when set
+  std::string ca_file;  // TLS: the CA the server's certificate must chain to (empty: system's)
 };
-/// "rpc://HOST:PORT" or "http://HOST:PORT".
+/// "rpc://HOST:PORT", "http://HOST:PORT", or over TLS "rpcs://HOST:PORT", "https://HOST:PORT".
 std::optional<target_address> parse_target(const std::string& text, std::string& error);
 
 struct collection_spec {

@@ -1,13 +1,13 @@
 // HTTP over TLS and API keys (net/tls, net/auth): what a client without the right key or trust
 // gets, and that the server keeps serving everyone else.
 
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
 #include "net/auth/api_keys.h"
 #include "net/tls/context.h"
 #include "tests/support/http_client.h"
+#include "tests/support/https_client.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/net/http_fixture.h"
 
@@ -15,8 +15,6 @@ namespace shoal::test {
 namespace {
 
 namespace bhttp = boost::beast::http;
-namespace ssl = boost::asio::ssl;
-using tcp = boost::asio::ip::tcp;
 
 constexpr const char* kWriteKey = "rw-key-0123456789abcdef";
 constexpr const char* kReadKey = "ro-key-0123456789abcdef";
@@ -30,58 +28,6 @@ void add_test_routes(http::router& r) {
   r.add(http::verb::post, "/things", ok);                                         // write
   r.add(http::verb::post, "/things/search", ok, {.access = auth::access::read});  // a POST read
 }
-
-/// A blocking HTTPS client for tests; throws when the handshake fails.
-class https_client {
- public:
-  https_client(uint16_t port, const std::string& ca_file, const std::string& host = "127.0.0.1")
-      : ctx_(ssl::context::tls_client), stream_(ioc_, ctx_) {
-    ctx_.load_verify_file(ca_file);
-    stream_.set_verify_mode(ssl::verify_peer);
-    // Keeps OpenSSL's reason, so a failing handshake says why.
-    stream_.set_verify_callback(
-        [this, check = ssl::host_name_verification(host)](bool pre, ssl::verify_context& vc) {
-          auto* store = vc.native_handle();
-          if (!pre) verify_error_ = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
-          bool ok = check(pre, vc);
-          if (pre && !ok) verify_error_ = "the certificate does not name the host";
-          return ok;
-        });
-    stream_.lowest_layer().connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    timeval tv{5, 0};
-    ::setsockopt(stream_.lowest_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    try {
-      stream_.handshake(ssl::stream_base::client);
-    } catch (const boost::system::system_error& e) {
-      throw std::runtime_error(std::string(e.what()) + ": " + verify_error_);
-    }
-  }
-
-  http_reply request(bhttp::verb method, const std::string& target,
-                     const std::map<std::string, std::string>& headers = {},
-                     const std::string& body = {}) {
-    bhttp::request<bhttp::string_body> req{method, target, 11};
-    req.set(bhttp::field::host, "localhost");
-    for (auto& [k, v] : headers) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    bhttp::write(stream_, req);
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(stream_, buffer_, res);
-    http_reply r;
-    r.status = res.result_int();
-    r.body = res.body();
-    r.keep_alive = res.keep_alive();
-    return r;
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  ssl::context ctx_;
-  ssl::stream<tcp::socket> stream_;
-  boost::beast::flat_buffer buffer_;
-  std::string verify_error_;
-};
 
 http::http_config keyed_config() {
   http::http_config cfg;
