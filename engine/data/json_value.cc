@@ -143,6 +143,18 @@ std::string json_value::to_json() const {
   return out;
 }
 
+int json_value::depth() const {
+  int deepest = 0;
+  if (is_array()) {
+    for (auto& v : as_array()) deepest = std::max(deepest, v.depth());
+  } else if (is_object()) {
+    for (auto& [k, v] : as_object()) deepest = std::max(deepest, v.depth());
+  } else {
+    return 0;
+  }
+  return deepest + 1;
+}
+
 size_t json_value::heap_bytes() const {
   switch (type()) {
     case kind::string:

@@ -77,6 +77,9 @@ class json_value {
   std::string to_json() const;
   /// Approximate heap bytes held, for memory accounting.
   size_t heap_bytes() const;
+  /// Levels of nesting: 0 for a scalar, 1 for an object or array of scalars, and so on. A value
+  /// from from_dom() or parse() has at most kMaxDepth + 1.
+  int depth() const;
 
   friend bool operator==(const json_value&, const json_value&) = default;
 
