@@ -150,7 +150,8 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
     json_writer w(value);
     w.begin_object()
         .field("rpc", fmt::format("{}:{}", s_.advertise_host, s_.rpc_port))
-        .field("http", fmt::format("http://{}:{}", s_.advertise_host, s_.http_port))
+        .field("http", fmt::format("{}://{}:{}", s_.security.tls ? "https" : "http",
+                                   s_.advertise_host, s_.http_port))
         .end_object();
     if (auto r = co_await etcd_->put(key("hosts", s_.node_id), value, lease_->id()); !r) {
       co_return r.error();

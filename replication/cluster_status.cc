@@ -100,7 +100,8 @@ awaitable<std::string> cluster_status_json(const static_cluster& cluster,
   for (auto& p : settings.peers) {
     w.key(p.id).begin_object();
     if (p.http_port) {
-      w.field("uri", fmt::format("http://{}:{}/", p.host, p.http_port));
+      w.field("uri", fmt::format("{}://{}:{}/", settings.security.tls ? "https" : "http", p.host,
+                                 p.http_port));
       w.field("http", fmt::format("{}:{}", p.host, p.http_port));
     } else {
       w.key("uri").null();

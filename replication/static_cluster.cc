@@ -102,8 +102,8 @@ const peer& static_cluster::leader_of(std::string_view collection) const {
 
 std::string static_cluster::describe(const peer& p) const {
   if (p.http_port) {
-    return fmt::format("node {} at http://{}:{} (rpc {}:{})", p.id, p.host, p.http_port, p.host,
-                       p.rpc_port);
+    return fmt::format("node {} at {}://{}:{} (rpc {}:{})", p.id,
+                       s_.security.tls ? "https" : "http", p.host, p.http_port, p.host, p.rpc_port);
   }
   return fmt::format("node {} (rpc {}:{})", p.id, p.host, p.rpc_port);
 }

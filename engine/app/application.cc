@@ -150,7 +150,10 @@ awaitable<void> application::start_and_serve() {
       auto& p = cluster->leader_of(name);
       return shard::leader_info{
           cluster->describe(p),
-          p.http_port ? fmt::format("http://{}:{}", p.host, p.http_port) : std::string(),
+          p.http_port
+              ? fmt::format("{}://{}:{}", cluster->settings().security.tls ? "https" : "http",
+                            p.host, p.http_port)
+              : std::string(),
           fmt::format("{}:{}", p.host, p.rpc_port)};
     });
     cfg_.storage.on_shard_open = [cluster](const shard::collection_config& c, shard::shard& s) {

@@ -143,10 +143,13 @@ TEST(SecureCluster, HostsShipOverTlsWithTheirKey) {
 
   // Keys still apply on both hosts: none 401, the read-only key cannot write, probes are open.
   test::https_client fc(follower.http, pki.ca());
-  EXPECT_EQ(fc.request(verb::put, "/collections/docs/points?wait=true", with(kKey),
-                       test::points_body(5000, 5001))
-                .status,
-            421u);
+  auto misdirected = fc.request(verb::put, "/collections/docs/points?wait=true", with(kKey),
+                                test::points_body(5000, 5001));
+  EXPECT_EQ(misdirected.status, 421u);
+  // The leader's address is given with the scheme it serves.
+  EXPECT_NE(misdirected.body.find("https://127.0.0.1:" + std::to_string(leader->http)),
+            std::string::npos)
+      << misdirected.body;
   test::https_client anon(leader->http, pki.ca());
   EXPECT_EQ(anon.request(verb::get, "/collections/docs").status, 401u);
   test::https_client ro(leader->http, pki.ca());
