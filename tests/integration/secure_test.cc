@@ -159,6 +159,19 @@ TEST(SecureCluster, HostsShipOverTlsWithTheirKey) {
             403u);
   test::https_client probe(follower.http, pki.ca());
   EXPECT_EQ(probe.request(verb::get, "/readyz").status, 200u);
+
+  // shoalctl speaks https with a key too; without the key it is refused.
+  auto ctl = test::binary_dir() / "shoalctl";
+  auto url = "https://127.0.0.1:" + std::to_string(leader->http);
+  auto [code, out] = test::run_to_completion(
+      ctl, {"--url", url, "--tls-ca", pki.ca(), "--api-key", kReadKey, "cluster", "status"},
+      dir.path() / "ctl.log");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("this is node " + leader->id), std::string::npos) << out;
+  auto [denied_code, denied_out] = test::run_to_completion(
+      ctl, {"--url", url, "--tls-ca", pki.ca(), "collections"}, dir.path() / "ctl2.log");
+  EXPECT_NE(denied_code, 0) << denied_out;
+  EXPECT_NE(denied_out.find("401"), std::string::npos) << denied_out;
 }
 
 TEST(SecureCluster, AFollowerWithAnotherKeyRefusesTheStream) {

@@ -11,6 +11,9 @@ struct target {
   std::string host = "127.0.0.1";
   std::string port = "6333";
   std::chrono::milliseconds timeout{5000};
+  bool tls = false;     // https://
+  std::string ca_file;  // TLS: the CA the server's certificate must chain to (empty: system's)
+  std::string api_key;  // sent as the `api-key` header when set
   std::string address() const { return host + ":" + port; }
 };
 

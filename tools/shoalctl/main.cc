@@ -1,6 +1,7 @@
 // shoalctl: the admin command line for Shoal.
 //
-//   shoalctl [--addr HOST:PORT | --url http://HOST:PORT] [--timeout DURATION] COMMAND [ARGS]
+//   shoalctl [--addr HOST:PORT | --url http[s]://HOST:PORT] [--api-key KEY] [--tls-ca FILE]
+//            [--timeout DURATION] COMMAND [ARGS]
 //
 // Against a running shoald (HTTP API):
 //   health                       liveness and readiness; exit 0 ready, 1 not ready, 3 unreachable
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -41,8 +43,8 @@ constexpr int kUnreachable = 3;
 
 int usage(int code) {
   std::fputs(
-      "Usage: shoalctl [--addr HOST:PORT | --url http://HOST:PORT] [--timeout DURATION] COMMAND "
-      "[ARGS]\n\n"
+      "Usage: shoalctl [--addr HOST:PORT | --url http[s]://HOST:PORT] [--api-key KEY] "
+      "[--tls-ca FILE] [--timeout DURATION] COMMAND [ARGS]\n\n"
       "Server commands (HTTP API at --addr, default 127.0.0.1:6333):\n"
       "  health                        liveness and readiness (exit 0 ready, 1 not, 3 "
       "unreachable)\n"
@@ -57,7 +59,10 @@ int usage(int code) {
       "  snapshot-inspect FILE         validate a shard snapshot or a backup archive\n\n"
       "Options:\n"
       "  --addr HOST:PORT    shoald's HTTP address\n"
-      "  --url http://HOST:PORT  the same, as a URL\n"
+      "  --url http[s]://HOST:PORT  the same, as a URL (https: over TLS)\n"
+      "  --api-key KEY       the server's API key (default: $SHOAL_API_KEY)\n"
+      "  --tls-ca FILE       TLS: the CA the server's certificate chains to (default: the "
+      "system's)\n"
       "  --timeout DURATION  per request, e.g. 500ms, 5s or 2m (default 5s)\n",
       code == 0 ? stdout : stderr);
   return code;
@@ -316,6 +321,7 @@ int restore(const target& t, std::vector<std::string> args) {
 
 int main(int argc, char** argv) {
   target t;
+  if (const char* env = std::getenv("SHOAL_API_KEY")) t.api_key = env;
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> rest;
   std::string filter;
@@ -338,16 +344,25 @@ int main(int argc, char** argv) {
     } else if (a == "--url") {
       auto v = value();
       std::string_view u = v ? std::string_view(*v) : std::string_view();
-      if (u.starts_with("http://")) u.remove_prefix(7);
+      bool scheme = u.starts_with("http://") || u.starts_with("https://");
+      t.tls = u.starts_with("https://");
+      if (scheme) u.remove_prefix(t.tls ? 8 : 7);
       while (u.ends_with('/')) u.remove_suffix(1);
       auto colon = u.rfind(':');
-      if (!v || !v->starts_with("http://") || colon == std::string_view::npos || colon == 0 ||
-          colon + 1 == u.size() || u.find('/') != std::string_view::npos) {
-        std::fprintf(stderr, "shoalctl: --url expects http://HOST:PORT\n");
+      if (!v || !scheme || colon == std::string_view::npos || colon == 0 || colon + 1 == u.size() ||
+          u.find('/') != std::string_view::npos) {
+        std::fprintf(stderr, "shoalctl: --url expects http://HOST:PORT or https://HOST:PORT\n");
         return 2;
       }
       t.host = std::string(u.substr(0, colon));
       t.port = std::string(u.substr(colon + 1));
+    } else if (a == "--api-key" || a == "--tls-ca") {
+      auto v = value();
+      if (!v) {
+        std::fprintf(stderr, "shoalctl: %s expects a value\n", a.c_str());
+        return 2;
+      }
+      (a == "--api-key" ? t.api_key : t.ca_file) = *v;
     } else if (a == "--timeout") {
       auto v = value();
       auto parsed = v ? parse_timeout(*v) : std::nullopt;
