@@ -363,6 +363,9 @@ result<search_view> decode_search(std::span<const std::byte> p) {
   v.dim = r.u32();
   v.nq = r.u32();
   if (r.failed()) return errc::malformed;
+  // Queries of no dimension take no bytes, so nothing would bound their count: the encoder
+  // never writes any (nq is 0 when dim is), and a reader must not loop over 2^32 of them.
+  if (v.dim == 0 && v.nq != 0) return errc::malformed;
   uint64_t query_bytes = uint64_t{v.dim} * v.nq * sizeof(float);
   if (query_bytes > r.remaining()) return errc::malformed;
   v.queries = r.raw(static_cast<size_t>(query_bytes));

@@ -344,6 +344,16 @@ TEST(RpcMessages, LyingCountsAreRefusedWithoutAllocating) {
   std::memcpy(good.data() + 15, &huge, 4);
   EXPECT_FALSE(decode_upsert(good));
 
+  // A search of 2^32-1 queries of dimension 0: no bytes, so no count check could catch it
+  // (rpc_frame_fuzz found a request whose readers looped over them).
+  search_request q{.collection = "c", .dim = 0};
+  auto zero = encode(q);
+  ASSERT_TRUE(decode_search(zero));
+  // nq sits just before the end of the envelope (no query bytes follow).
+  uint32_t many = 0xffffffffu;
+  std::memcpy(zero.data() + zero.size() - 4, &many, 4);
+  EXPECT_FALSE(decode_search(zero));
+
   // Search results claiming more hits than bytes.
   bytes s;
   writer sw(s);
