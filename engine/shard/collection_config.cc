@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 namespace shoal::shard {
 namespace {
@@ -223,13 +224,6 @@ std::optional<std::string> validate_collection_name(std::string_view name) {
   if (!simdjson::validate_utf8(name.data(), name.size())) {
     return "collection_name: must be valid UTF-8";
   }
-  // Bytes other than letters, digits, '-', '_' and '.' take three in the directory name.
-  if (auto dir = collection_dir_name(name); dir.size() > kMaxDirName) {
-    return fmt::format(
-        "collection_name: too long for a directory name once encoded ({} bytes, at most {}; "
-        "characters other than ASCII letters, digits, '-', '_' and '.' take 3 bytes)",
-        dir.size(), kMaxDirName);
-  }
   return std::nullopt;
 }
 
@@ -242,6 +236,18 @@ std::string collection_dir_name(std::string_view name) {
     } else {
       out += fmt::format("%{:02X}", c);
     }
+  }
+  if (out.size() > kMaxDirName) {
+    // A long name (most bytes of a 255-byte non-ASCII name take three) keeps a prefix and 128
+    // bits of its SHA-256: within the file system's 255-byte names, and no name can be made to
+    // share another's directory. '~' never comes out of the encoding above, so these never meet
+    // a short name's directory.
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(name.data(), name.size(), digest, &len, EVP_sha256(), nullptr);
+    out.resize(kMaxDirName - 33);
+    out += '~';
+    for (unsigned i = 0; i < 16; ++i) out += fmt::format("{:02x}", digest[i]);
   }
   return out;
 }

@@ -86,13 +86,13 @@ struct collection_config {
   void write_vectors_info(json_writer& w) const;
 };
 
-/// 1..255 bytes of valid UTF-8, no '/', NUL or control characters, not "." or "..", and a
-/// directory name (collection_dir_name) of at most kMaxDirName bytes.
+/// 1..255 bytes of valid UTF-8, no '/', NUL or control characters, not "." or "..".
 std::optional<std::string> validate_collection_name(std::string_view name);
-/// Room under the file system's 255-byte name limit for what is added to a collection's
-/// directory name (".arc" in full snapshots).
+/// The longest directory name of a collection: room under the file system's 255 bytes for what
+/// is added to it (".arc" in full snapshots).
 inline constexpr size_t kMaxDirName = 240;
-/// The directory name for a collection: the name with unsafe bytes percent-encoded.
+/// The directory name for a collection: the name with unsafe bytes percent-encoded; beyond
+/// kMaxDirName bytes, a prefix of that and a hash of the name.
 std::string collection_dir_name(std::string_view name);
 
 }  // namespace shoal::shard

@@ -240,7 +240,8 @@ TEST_F(RestHostile, WrongTypesForEveryFieldKindAre4xx) {
         "[]",
         "7",
         R"("points")",
-        "null"}},
+        "null",
+        ""}},
       {"POST /collections/c/points",
        {R"({"ids":"1"})", R"({"ids":[true]})", R"({"ids":[1],"with_payload":5})",
         R"({"ids":[1],"with_vector":"yes"})", R"({"ids":[1],"with_payload":{"include":5}})",
@@ -304,7 +305,7 @@ TEST_F(RestHostile, WrongTypesForEveryFieldKindAre4xx) {
         R"({"vectors":{"size":4,"distance":"Dot"},"durability":5})",
         R"({"vectors":{"size":4,"distance":"Dot","index":7}})", R"({"vectors":{"a":5}})",
         R"({"vectors":{"":{"size":4,"distance":"Dot"}}})", R"({"sparse_vectors":[]})",
-        R"({"vectors":{"size":4,"distance":"Dot"},"wal_config":5})", R"({})"}},
+        R"({"vectors":{"size":4,"distance":"Dot"},"wal_config":5})", R"({})", ""}},
       {"PUT /collections/c/index",
        {R"({"field_name":5,"field_schema":"keyword"})", R"({"field_name":"a","field_schema":5})",
         R"({"field_name":"a","field_schema":"nope"})", R"({"field_name":"a"})",
@@ -454,18 +455,34 @@ TEST_F(RestHostile, InvalidUtf8AndPathTricksAreRefusedAndEchoedAsValidJson) {
     EXPECT_TRUE(is_error(s().put("/collections/c/points", b), 400, "UTF-8")) << b;
   }
   // Collection names: ".." and "/" (raw or percent-encoded), NUL, control bytes, invalid UTF-8,
-  // too long, too long once encoded for the file system.
-  std::string two_byte;
-  for (int i = 0; i < 100; ++i) two_byte += "%C3%A9";  // 200 bytes, 600 once encoded on disk
+  // too long.
   const std::string body = R"({"vectors":{"size":4,"distance":"Dot"}})";
+  std::string three_byte;
+  for (int i = 0; i < 86; ++i) three_byte += "%E2%98%95";  // 258 bytes
   for (auto name : {std::string("%2E%2E"), std::string("."), std::string("a%2Fb"),
                     std::string("a%00b"), std::string("a%0Ab"), std::string("%FF"),
-                    std::string("%C3%28"), std::string(256, 'x'), two_byte}) {
+                    std::string("%C3%28"), std::string(256, 'x'), three_byte}) {
     auto r = s().put("/collections/" + name, body);
     EXPECT_TRUE(is_error(r, 422, "collection_name")) << name;
   }
-  EXPECT_TRUE(is_ok(s().put("/collections/caf%C3%A9", body))) << "valid UTF-8 is a fine name";
-  EXPECT_TRUE(is_ok(s().del("/collections/caf%C3%A9")));
+  // Valid UTF-8 is a fine name, up to 255 bytes even when its directory name would be three
+  // times that (it was a 500, ENAMETOOLONG); its snapshots work too.
+  std::string two_byte;
+  for (int i = 0; i < 127; ++i) two_byte += "%C3%A9";  // 254 bytes, 762 percent-encoded
+  for (auto name : {std::string("caf%C3%A9"), std::string(255, 'x'), two_byte, two_byte + "x"}) {
+    EXPECT_TRUE(is_ok(s().put("/collections/" + name, body))) << name;
+    EXPECT_TRUE(is_ok(s().put("/collections/" + name + "/points?wait=true",
+                              R"({"points":[{"id":1,"vector":[1,2,3,4]}]})")));
+    EXPECT_TRUE(is_ok(s().post("/collections/" + name + "/snapshots?wait=true", "")));
+  }
+  EXPECT_TRUE(is_error(s().put("/collections/" + two_byte, body), 409)) << "the same name again";
+  auto listed = s().get("/collections");
+  ASSERT_TRUE(is_ok(listed));
+  EXPECT_EQ(result(listed)["collections"].get_array().size(), 6u);
+  EXPECT_TRUE(is_ok(s().post("/snapshots?wait=true", ""))) << "full snapshot";
+  for (auto name : {std::string("caf%C3%A9"), std::string(255, 'x'), two_byte, two_byte + "x"}) {
+    EXPECT_TRUE(is_ok(s().del("/collections/" + name))) << name;
+  }
   // Echoed in a message, a name that is not UTF-8 still makes valid JSON (U+FFFD).
   auto missing = s().get("/collections/%FF%FE");
   EXPECT_TRUE(is_error(missing, 404, "\xEF\xBF\xBD"));

@@ -557,11 +557,11 @@ TEST_F(RpcHostile, BadValuesInWellFormedRequestsAreRefusedWholly) {
   }
   // Collections: names (path tricks, NUL, control bytes, not UTF-8, too long) and configs.
   const char* config = R"({"vectors":{"size":4,"distance":"Dot"}})";
-  std::string two_byte;
-  for (int i = 0; i < 100; ++i) two_byte += "\xC3\xA9";
+  std::string three_byte;
+  for (int i = 0; i < 86; ++i) three_byte += "\xE2\x98\x95";  // 258 bytes
   for (auto name : {std::string(".."), std::string("."), std::string("a/b"), std::string("../c"),
                     std::string("a\0b", 3), std::string("a\nb"), std::string("\xFF"),
-                    std::string(256, 'x'), two_byte, std::string()}) {
+                    std::string("\xC3"), std::string(256, 'x'), three_byte, std::string()}) {
     EXPECT_TRUE(refused_with(client().create_collection({name, config}), status::validation_error,
                              "collection_name"))
         << name;
