@@ -24,6 +24,9 @@ constexpr uint32_t kTagIndex = 2;
 constexpr uint32_t kTagEnd = 15;
 constexpr size_t kHeaderSize = 64;
 constexpr size_t kBuffer = 1 << 20;
+// A version 1 points section has no free-slot list, so nothing in the file pays for its slot
+// space: it may use at most this many more slots than it has points (40 MiB of records).
+constexpr uint64_t kV1SpareSlots = 1 << 20;
 
 spdlog::logger& log() {
   static auto& l = logging::get("snapshot");
@@ -203,6 +206,7 @@ std::vector<std::byte> make_header(uint64_t lsn, uint64_t points, uint32_t secti
 struct parsed_header {
   uint64_t lsn = 0, created = 0, points = 0;
   uint32_t sections = 0;
+  uint16_t version = 0;
 };
 
 result<parsed_header> read_header(const fileio::file& f, std::string& problem) {
@@ -225,11 +229,13 @@ result<parsed_header> read_header(const fileio::file& f, std::string& problem) {
   }
   uint16_t version;
   std::memcpy(&version, h.data() + 8, 2);
-  if (version != kSnapshotVersion) {
-    problem = fmt::format("format version {} (this build reads {})", version, kSnapshotVersion);
+  if (version < 1 || version > kSnapshotVersion) {
+    problem =
+        fmt::format("format version {} (this build reads 1 to {})", version, kSnapshotVersion);
     return errc::corrupt_snapshot;
   }
   parsed_header p;
+  p.version = version;
   std::memcpy(&p.sections, h.data() + 12, 4);
   std::memcpy(&p.lsn, h.data() + 16, 8);
   std::memcpy(&p.created, h.data() + 24, 8);
@@ -304,6 +310,8 @@ result<std::filesystem::path> write_snapshot(const shard& s, const std::filesyst
   std::vector<std::byte> buf;
   buf.reserve(1 << 16);
   put<uint64_t>(buf, s.store_.size());
+  const uint64_t slots = s.store_.slot_count();
+  put<uint64_t>(buf, slots);
   for (auto& [id, slot] : s.store_) {
     auto& rec = s.store_.at(slot);
     put<uint32_t>(buf, slot);
@@ -315,6 +323,14 @@ result<std::filesystem::path> write_snapshot(const shard& s, const std::filesyst
     put_str(buf, rec.payload ? rec.payload->to_json() : std::string());
     const std::string* sparse = s.store_.sparse(slot);
     put_str(buf, sparse ? *sparse : std::string());
+    if (buf.size() >= (1 << 16)) {
+      if (auto r = w.write(buf.data(), buf.size()); !r) return r.error();
+      buf.clear();
+    }
+  }
+  for (uint64_t slot = 0; slot < slots; ++slot) {
+    if (s.store_.live(static_cast<uint32_t>(slot))) continue;
+    put<uint32_t>(buf, static_cast<uint32_t>(slot));
     if (buf.size() >= (1 << 16)) {
       if (auto r = w.write(buf.data(), buf.size()); !r) return r.error();
       buf.clear();
@@ -385,6 +401,18 @@ result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path
         problem = "points section: bad count";
         return fail(errc::corrupt_snapshot);
       }
+      // The slot space the store will allocate (a slot is the point's label in every index).
+      // Version 2 lists its free slots, so the file pays 4 bytes for each slot not in use.
+      uint64_t slots = 0;
+      if (header->version >= 2) {
+        if (!r.get_u64(slots) || slots < count || slots > UINT32_MAX ||
+            slots - count > sh->length / 4) {
+          problem = "points section: bad slot count";
+          return fail(errc::corrupt_snapshot);
+        }
+      } else {
+        slots = std::min<uint64_t>(count + kV1SpareSlots, UINT32_MAX);
+      }
       for (uint64_t p = 0; p < count; ++p) {
         uint32_t slot, mask;
         uint8_t kind = 0;
@@ -392,8 +420,13 @@ result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path
         std::string payload, sparse;
         if (!r.get_u32(slot) || !r.read(&kind, 1) || kind > 1 || (kind == 1 && !r.get_u64(hi)) ||
             !r.get_u64(lo) || !r.get_u64(version) || !r.get_u32(mask) ||
-            !r.get_str(payload, 64u << 20) || !r.get_str(sparse, 64u << 20) || slot == UINT32_MAX) {
+            !r.get_str(payload, 64u << 20) || !r.get_str(sparse, 64u << 20)) {
           problem = fmt::format("points section: record {} does not decode", p);
+          return fail(errc::corrupt_snapshot);
+        }
+        if (slot >= slots) {
+          problem = fmt::format("points section: slot {} of record {} is outside the {} slots",
+                                slot, p, slots);
           return fail(errc::corrupt_snapshot);
         }
         point_record rec;
@@ -416,6 +449,18 @@ result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path
           return fail(errc::corrupt_snapshot);
         }
         into.store.set_sparse(slot, std::move(sparse));
+      }
+      if (header->version >= 2) {
+        // Exactly the slots no point holds, each once.
+        std::vector<bool> listed(static_cast<size_t>(slots), false);
+        for (uint64_t i = 0; i < slots - count; ++i) {
+          uint32_t slot;
+          if (!r.get_u32(slot) || slot >= slots || into.store.live(slot) || listed[slot]) {
+            problem = fmt::format("points section: free slot {} is invalid or repeated", i);
+            return fail(errc::corrupt_snapshot);
+          }
+          listed[slot] = true;
+        }
       }
     } else if (sh->tag == kTagIndex) {
       std::string name;

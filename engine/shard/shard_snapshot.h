@@ -4,13 +4,17 @@
 // renamed, so a snapshot file is either whole or absent. Little-endian.
 //
 //   header, 64 bytes
-//     0  magic "SHOALSNP"        8  u16 version (1)      10 u16 flags (0)
+//     0  magic "SHOALSNP"        8  u16 version (2)      10 u16 flags (0)
 //     12 u32 section count       16 u64 lsn               24 u64 created (ms since epoch)
 //     32 u64 points              40 u64[2] reserved       56 u32 reserved
 //     60 u32 CRC-32C of bytes 0..59
 //   sections: u32 tag, u32 reserved, u64 length, payload, u32 CRC-32C of the payload
-//     tag 1  points: u64 count, then per point: u32 slot, id (u8 kind, u64 [, u64]),
-//            u64 version, u32 vector mask, u32 + payload JSON, u32 + sparse vectors JSON
+//     tag 1  points: u64 count, u64 slots, then per point: u32 slot, id (u8 kind, u64 [, u64]),
+//            u64 version, u32 vector mask, u32 + payload JSON, u32 + sparse vectors JSON; then
+//            the free slots, u32 x (slots - count). A slot is the point's label in every index
+//            and the store allocates all of them, so the list makes the file pay for its slot
+//            space. Version 1 (still read) has neither `slots` nor the list; it may use at most
+//            2^20 slots more than it has points.
 //     tag 2  one vector index: u32 + vector name, then the index's own container (index/io)
 //     tag 15 end (empty): the snapshot is complete
 // Payload indexes are not stored: they are rebuilt from the payloads on load.
@@ -35,7 +39,7 @@ class point_store;
 struct collection_config;
 
 inline constexpr char kSnapshotMagic[8] = {'S', 'H', 'O', 'A', 'L', 'S', 'N', 'P'};
-inline constexpr uint16_t kSnapshotVersion = 1;
+inline constexpr uint16_t kSnapshotVersion = 2;
 
 std::string snapshot_file_name(uint64_t lsn);
 /// LSN of "snapshot-<lsn>.snap", or nullopt.

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/common/crc32c.h"
 #include "engine/common/file_io.h"
 #include "engine/data/filter_json.h"
 #include "engine/shard/errc.h"
@@ -247,6 +248,124 @@ TEST(Shard, ACorruptSnapshotIsRefusedWithAClearError) {
     std::filesystem::resize_file(snap, std::filesystem::file_size(snap) / 2);
     auto t = co_await shard::open(opts);
     CO_ASSERT_TRUE(!t.has_value());
+  });
+}
+
+/// The points section of a snapshot file: its payload (after the 64-byte header and the
+/// 16-byte section header) and, after the edit, its length and CRC written back.
+struct points_section {
+  std::vector<std::byte> file;
+  std::vector<std::byte> payload() const {
+    uint64_t length;
+    std::memcpy(&length, file.data() + 72, 8);
+    return {file.begin() + 80, file.begin() + 80 + static_cast<ptrdiff_t>(length)};
+  }
+  void replace(const std::vector<std::byte>& payload) {
+    uint64_t length;
+    std::memcpy(&length, file.data() + 72, 8);
+    std::vector<std::byte> out(file.begin(), file.begin() + 72);
+    uint64_t n = payload.size();
+    out.resize(80);
+    std::memcpy(out.data() + 72, &n, 8);
+    out.insert(out.end(), payload.begin(), payload.end());
+    uint32_t crc = crc32c(payload);
+    out.resize(out.size() + 4);
+    std::memcpy(out.data() + out.size() - 4, &crc, 4);
+    out.insert(out.end(), file.begin() + 80 + static_cast<ptrdiff_t>(length) + 4, file.end());
+    file = std::move(out);
+  }
+};
+
+TEST(Shard, SnapshotSlotsMustBePaidForInTheFile) {
+  // A snapshot's store allocates every slot up to the highest one, so the points section lists
+  // its free slots: a slot count or a slot the file does not account for is corrupt, never an
+  // allocation of gigabytes (snapshot_fuzz found one). Version 1 files, without the list, still
+  // load within a bounded slot space.
+  shoal::test::tmpdir dir;
+  run_on_runtime(1, [&]() -> awaitable<void> {
+    auto opts = options(dir.path());
+    opts.snapshot_on_close = false;
+    std::filesystem::path snap;
+    std::string before;
+    auto state_of = [](shard& s) {
+      scroll_query q;
+      q.limit = 100000;
+      std::string out;
+      for (auto& p : s.scroll(q)) out += p.id.to_string() + p.payload.to_json() + ";";
+      return out;
+    };
+    {
+      auto s = co_await shard::open(opts);
+      CO_ASSERT_TRUE(s.has_value());
+      CO_ASSERT_TRUE(co_await (*s)->write(points(0, 50), {}));
+      delete_mutation d;
+      for (uint64_t i = 0; i < 50; i += 3) d.ids.push_back(data::point_id::number(i));
+      CO_ASSERT_TRUE(co_await (*s)->write(d, {}));  // 17 free slots
+      CO_ASSERT_TRUE(co_await (*s)->snapshot_now());
+      before = state_of(**s);
+      co_await (*s)->close();
+    }
+    for (auto& e : std::filesystem::directory_iterator(dir.path())) {
+      if (e.path().extension() == ".snap") snap = e.path();
+    }
+    CO_ASSERT_TRUE(!snap.empty());
+    auto bytes = fileio::read_file(snap, 1 << 20);
+    CO_ASSERT_TRUE(bytes.has_value());
+    const points_section good{*bytes};
+    auto payload = good.payload();
+    uint64_t count, slots;
+    std::memcpy(&count, payload.data(), 8);
+    std::memcpy(&slots, payload.data() + 8, 8);
+    EXPECT_EQ(count, 33u);
+    EXPECT_EQ(slots, 50u);
+    auto write = [&](const std::vector<std::byte>& b) {
+      ASSERT_TRUE(fileio::write_file_atomic(snap, b).has_value());
+    };
+    auto opens = [&]() -> awaitable<result<void>> {
+      auto s = co_await shard::open(opts);
+      if (!s) co_return s.error();
+      EXPECT_EQ(state_of(**s), before);
+      co_await (*s)->close();
+      co_return result<void>{};
+    };
+
+    // A slot space of 2^32 - 1 that 17 listed free slots do not pay for.
+    auto huge = good;
+    auto p = payload;
+    uint64_t many = UINT32_MAX;
+    std::memcpy(p.data() + 8, &many, 8);
+    huge.replace(p);
+    write(huge.file);
+    auto r = co_await opens();
+    EXPECT_EQ(r.error(), errc::corrupt_snapshot);
+
+    // The first point's slot moved past the slot count.
+    auto beyond = good;
+    p = payload;
+    uint32_t far = 64u << 20;
+    std::memcpy(p.data() + 16, &far, 4);
+    beyond.replace(p);
+    write(beyond.file);
+    r = co_await opens();
+    EXPECT_EQ(r.error(), errc::corrupt_snapshot);
+
+    // The same snapshot in version 1: no slot count, no free list, still loads.
+    auto v1 = good;
+    p.assign(payload.begin(), payload.begin() + 8);
+    p.insert(p.end(), payload.begin() + 16,
+             payload.end() - static_cast<ptrdiff_t>((slots - count) * 4));
+    v1.replace(p);
+    uint16_t version = 1;
+    std::memcpy(v1.file.data() + 8, &version, 2);
+    uint32_t header_crc = crc32c(0, v1.file.data(), 60);
+    std::memcpy(v1.file.data() + 60, &header_crc, 4);
+    write(v1.file);
+    r = co_await opens();
+    EXPECT_TRUE(r.has_value());
+
+    write(good.file);
+    r = co_await opens();
+    EXPECT_TRUE(r.has_value());
   });
 }
 
