@@ -7,8 +7,9 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 SHOALD_ARGS ?=
+FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build run test test-unit test-sanitize bench format clean debug asan
+.PHONY: all deps build run test test-unit test-sanitize fuzz bench format clean debug asan
 
 all: build
 
@@ -33,6 +34,16 @@ test-sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target sanitize-tests
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L sanitize --timeout 600
+
+# Every fuzz target for FUZZ_SECONDS each (tests/fuzz/README.md), one after another; what they
+# learn stays in $(ASAN_BUILD)/fuzz-corpus, findings land in $(ASAN_BUILD)/fuzz-artifacts.
+fuzz: deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target fuzz-targets
+	@for f in $(ASAN_BUILD)/fuzz/*_fuzz; do \
+	  echo "== $$(basename $$f) for $(FUZZ_SECONDS) s"; \
+	  FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run_fuzzer.sh long $$f $$(basename $$f) || exit 1; \
+	done
 
 debug: deps
 	cmake -S . -B build-debug $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug
