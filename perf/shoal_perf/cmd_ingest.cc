@@ -191,14 +191,8 @@ int run_ingest(const args_t& args) {
                "Loads vectors into a collection of a running server (created if missing) and\n"
                "reports {\"vectors\", \"seconds\", \"vectors_per_second\"}. Point ids are row "
                "numbers.");
-  p.option("target", "rpc://HOST:PORT|http://HOST:PORT",
-           "the server (https:// and rpcs:// over TLS)")
-      .option("api-key", "KEY", "API key of the server (default: $SHOAL_API_KEY)", "")
-      .option("tls-ca", "FILE",
-              "TLS: CA certificate the server's must chain to (default: the "
-              "system's)",
-              "")
-      .option("collection", "C", "collection name")
+  add_target_options(p, "rpc://HOST:PORT|http://HOST:PORT");
+  p.option("collection", "C", "collection name")
       .option("base", "B.fvecs", "vectors (.fvecs, or .bvecs)")
       .option("metric", "l2|ip|cosine", "distance, when the collection is created", "l2")
       .option("index", "hnsw|flat", "index, when the collection is created", "hnsw")
@@ -218,13 +212,7 @@ int run_ingest(const args_t& args) {
   if (int rc = parse_or_exit(p, "ingest", args); rc >= 0) return rc;
   ingest_options o;
   try {
-    std::string error;
-    auto t = parse_target(p.get("target"), error);
-    if (!t) throw usage_error("--target: " + error);
-    t->api_key = p.get("api-key");
-    if (const char* env = std::getenv("SHOAL_API_KEY"); t->api_key.empty() && env) t->api_key = env;
-    t->ca_file = p.get("tls-ca");
-    o.target = *t;
+    o.target = target_from(p);
     o.spec.name = p.get("collection");
     if (o.spec.name.empty()) throw usage_error("--collection must not be empty");
     o.base = p.get("base");

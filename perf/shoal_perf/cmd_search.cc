@@ -300,14 +300,8 @@ int run_search(const args_t& args) {
                "{\"qps\", \"recall_at_10\", \"latency_ms\": {p50, p90, p99, p999, max}, "
                "\"errors\"}.\n"
                "Closed loop by default; --rate R makes it open loop (latency from the due time).");
-  p.option("target", "http://HOST:PORT|rpc://HOST:PORT",
-           "the server (https:// and rpcs:// over TLS)")
-      .option("api-key", "KEY", "API key of the server (default: $SHOAL_API_KEY)", "")
-      .option("tls-ca", "FILE",
-              "TLS: CA certificate the server's must chain to (default: the "
-              "system's)",
-              "")
-      .option("collection", "C", "collection name")
+  add_target_options(p, "http://HOST:PORT|rpc://HOST:PORT");
+  p.option("collection", "C", "collection name")
       .option("query", "Q.fvecs", "query vectors (.fvecs, or .bvecs)")
       .option("gt", "G.ivecs", "exact neighbour ids per query (row numbers = point ids)")
       .option("k", "K", "neighbours per query", "10")
@@ -326,13 +320,7 @@ int run_search(const args_t& args) {
   if (int rc = parse_or_exit(p, "search", args); rc >= 0) return rc;
   search_options o;
   try {
-    std::string error;
-    auto t = parse_target(p.get("target"), error);
-    if (!t) throw usage_error("--target: " + error);
-    t->api_key = p.get("api-key");
-    if (const char* env = std::getenv("SHOAL_API_KEY"); t->api_key.empty() && env) t->api_key = env;
-    t->ca_file = p.get("tls-ca");
-    o.target = *t;
+    o.target = target_from(p);
     o.collection = p.get("collection");
     o.query = p.get("query");
     o.gt = p.get("gt");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +18,7 @@
 #include "net/rpc/client.h"
 #include "net/rpc/messages.h"
 #include "net/rpc/stream.h"
+#include "perf/shoal_perf/args.h"
 
 namespace shoal::perf {
 namespace {
@@ -401,6 +403,23 @@ class http_target final : public target {
 };
 
 }  // namespace
+
+void add_target_options(arg_parser& p, const std::string& schemes) {
+  p.option("target", schemes, "the server (https:// and rpcs:// over TLS)")
+      .option("api-key", "KEY", "API key of the server (default: $SHOAL_API_KEY)", "")
+      .option("tls-ca", "FILE",
+              "TLS: the CA the server's certificate must chain to (default: the system's)", "");
+}
+
+target_address target_from(const arg_parser& p) {
+  std::string error;
+  auto t = parse_target(p.get("target"), error);
+  if (!t) throw usage_error("--target: " + error);
+  t->api_key = p.get("api-key");
+  if (const char* env = std::getenv("SHOAL_API_KEY"); t->api_key.empty() && env) t->api_key = env;
+  t->ca_file = p.get("tls-ca");
+  return *t;
+}
 
 std::optional<target_address> parse_target(const std::string& text, std::string& error) {
   target_address a;

@@ -30,6 +30,14 @@ struct target_address {
 /// "rpc://HOST:PORT", "http://HOST:PORT", or over TLS "rpcs://HOST:PORT", "https://HOST:PORT".
 std::optional<target_address> parse_target(const std::string& text, std::string& error);
 
+class arg_parser;
+/// --target (`schemes` is its value's help) plus --api-key and --tls-ca, for the subcommands
+/// that talk to a server.
+void add_target_options(arg_parser& p, const std::string& schemes);
+/// The server those options name (the key from $SHOAL_API_KEY unless --api-key is given);
+/// throws usage_error naming a bad --target.
+target_address target_from(const arg_parser& p);
+
 struct collection_spec {
   std::string name;
   size_t dim = 0;

@@ -16,21 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// An executable named `name` on $PATH, or empty.
-std::filesystem::path find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    auto end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return {};
-}
-
 TEST(RestClients, QdrantJsClientAndLangChainAgainstShoald) {
   auto clients = source_dir() / "tests/clients";
   auto node = find_on_path("node");

@@ -201,7 +201,8 @@ TEST_F(ShoalPerf, FailuresAreClear) {
   auto usage = perf(
       {"search", "--target", "grpc://x:1", "--collection", "c", "--query", query(), "--gt", gt()});
   EXPECT_EQ(usage.code, 2);
-  EXPECT_NE(usage.out.find("expected rpc://HOST:PORT or http://HOST:PORT"), std::string::npos);
+  EXPECT_NE(usage.out.find("expected rpc://, rpcs://, http:// or https:// HOST:PORT"),
+            std::string::npos);
   auto missing = perf({"search", "--target", s.http, "--collection", "nope", "--query", query(),
                        "--gt", gt(), "--count", "5"});
   EXPECT_EQ(missing.code, 1);

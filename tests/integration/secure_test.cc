@@ -203,24 +203,9 @@ TEST(SecureCluster, AFollowerWithAnotherKeyRefusesTheStream) {
   EXPECT_EQ(count_over_tls(pair.hosts[follower].http, pki.ca()), 0u);
 }
 
-/// An executable named `name` on $PATH, or empty.
-std::filesystem::path find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    auto end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return {};
-}
-
 TEST(SecureShoald, QdrantJsClientOverHttpsWithApiKeys) {
   auto clients = test::source_dir() / "tests/clients";
-  auto node = find_on_path("node");
+  auto node = test::find_on_path("node");
   ASSERT_FALSE(node.empty()) << "node is not installed: run `make deps` (Debian: nodejs npm)";
   ASSERT_TRUE(std::filesystem::exists(clients / "node_modules/@qdrant/js-client-rest/package.json"))
       << "the npm clients are not installed in " << clients << ": run `make deps`";

@@ -29,6 +29,21 @@ inline std::filesystem::path source_dir() {
   return d ? std::filesystem::path(d) : std::filesystem::current_path();
 }
 
+/// An executable named `name` on $PATH, or empty.
+inline std::filesystem::path find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    auto end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return {};
+}
+
 class child_process {
  public:
   child_process(const std::filesystem::path& exe, const std::vector<std::string>& args,
