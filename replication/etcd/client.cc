@@ -32,7 +32,8 @@ result<std::unique_ptr<client>> client::create(client_config config) {
   std::vector<http::http_url> endpoints;
   for (auto& e : config.endpoints) {
     auto url = http::parse_http_url(e);
-    if (!url || url->target != "/") return errc::bad_config;
+    // etcd is spoken to over plain HTTP (its own TLS is not configured here).
+    if (!url || url->tls || url->target != "/") return errc::bad_config;
     endpoints.push_back(std::move(*url));
   }
   return std::unique_ptr<client>(new client(std::move(config), std::move(endpoints)));
