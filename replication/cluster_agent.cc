@@ -141,7 +141,8 @@ awaitable<result<void>> cluster_agent::tick() {
   lease_valid_until_ns_ = lease_->valid_until().time_since_epoch().count();
   if (auto r = co_await sync_hosts(); !r) co_return r;
   if (auto r = co_await sync_schemas(); !r) co_return r;
-  co_return co_await sync_leaders();
+  if (auto r = co_await sync_leaders(); !r) co_return r;
+  co_return co_await serve_handoffs();
 }
 
 awaitable<result<void>> cluster_agent::sync_hosts() {
@@ -167,13 +168,18 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
     simdjson::dom::element doc;
     std::string_view rpc, http;
     if (p.parse(padded).get(doc) || doc["rpc"].get(rpc) || doc["http"].get(http)) continue;
-    next[id] = {std::string(rpc), std::string(http)};
+    next[id] = {std::string(rpc), std::string(http), kv.lease};
   }
   bool changed = next.size() != hosts_.size() ||
                  !std::equal(next.begin(), next.end(), hosts_.begin(), [](auto& a, auto& b) {
                    return a.first == b.first && a.second.rpc == b.second.rpc;
                  });
   hosts_ = std::move(next);
+  {
+    std::lock_guard l(mu_);
+    host_views_.clear();
+    for (auto& [id, h] : hosts_) host_views_.push_back({id, h.http, h.rpc});
+  }
   if (changed) {
     log().info("node {}: {} hosts in the cluster", s_.node_id, hosts_.size());
     // Leaders ship to every other host: give the replicators the new list.
@@ -212,6 +218,7 @@ awaitable<result<void>> cluster_agent::sync_schemas() {
       std::lock_guard l(mu_);
       leaders_.erase(name);
       leading_.erase(name);
+      fenced_.erase(name);
       continue;
     }
     // Here before this node joined (or before etcd lost it): the cluster learns it.
@@ -234,14 +241,24 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
   for (auto& kv : leaders->kvs) {
     if (auto l = decode_leadership(kv.value)) {
       l->revision = kv.mod_revision;
+      l->lease = kv.lease;
       current[kv.key.substr(s_.prefix.size() + 9)] = *l;
     }
   }
   auto now = std::chrono::steady_clock::now();
   for (auto& name : colls_->local().names()) {
+    if (handing_over_.count(name)) continue;  // hand_over decides what this node does next
     auto& v = views_[name];
     auto it = current.find(name);
     leadership cur = it == current.end() ? leadership{} : it->second;
+    if (cur.node == s_.node_id && cur.term > v.led_term && cur.lease == lease_->id() &&
+        lease_->holds(s_.fence_margin)) {
+      // Handed over by the previous leader (leader_handoff.h): the key is on this node's lease
+      // in a newer term.
+      log().info("{}: handed the leadership in term {}", name, cur.term);
+      co_await take_lead(name, v, cur.term);
+      continue;
+    }
     if (v.led_term) {
       bool still =
           cur.node == s_.node_id && cur.term == v.led_term && lease_->holds(s_.fence_margin);
@@ -282,17 +299,8 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
           auto won = co_await e.campaign();
           if (!won) co_return won.error();
           if (*won) {
-            uint64_t term = **won;
-            log().info("{}: leads in term {}", name, term);
-            v.led_term = term;
-            v.vacant_since = {};
-            v.leader = {s_.node_id, term, 0};
-            {
-              std::lock_guard l(mu_);
-              leading_[name] = term;
-              leaders_.erase(name);
-            }
-            co_await apply_role(name, true, term);
+            log().info("{}: leads in term {}", name, **won);
+            co_await take_lead(name, v, **won);
             continue;
           }
         }
@@ -312,6 +320,18 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
     }
   }
   co_return result<void>{};
+}
+
+awaitable<void> cluster_agent::take_lead(const std::string& name, view& v, uint64_t term) {
+  v.led_term = term;
+  v.vacant_since = {};
+  v.leader = {s_.node_id, term, 0, lease_->id()};
+  {
+    std::lock_guard l(mu_);
+    leading_[name] = term;
+    leaders_.erase(name);
+  }
+  co_await apply_role(name, true, term);
 }
 
 awaitable<result<void>> cluster_agent::publish_position(const std::string& name, view& v) {
@@ -371,18 +391,20 @@ awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t 
           auto* s = c.local_shard(name, id);
           if (!s) continue;
           if (!lead) {
-            s->set_fence({});
+            // Closed before anything suspends: a write waiting for its disk or its followers
+            // must not be acknowledged once this node stops leading (a null fence would let it).
+            s->set_fence([] { return false; });
             co_await s->set_replicator(nullptr);
             if (auto r = co_await s->become_follower(term); !r) {
               log().warn("{}/{}: cannot follow term {}: {}", name, id, term, r.error().message());
             }
             continue;
           }
+          s->set_fence([self, name, term] { return self->may_acknowledge(name, term); });
           if (auto r = co_await s->become_leader(term); !r) {
             log().error("{}/{}: cannot lead in term {}: {}", name, id, term, r.error().message());
             continue;
           }
-          s->set_fence([self, name, term] { return self->may_acknowledge(name, term); });
           auto rep = std::make_unique<leader_replicator>(*s, name, id, term, followers, o);
           rep->start();
           co_await s->set_replicator(std::move(rep));
@@ -396,7 +418,7 @@ bool cluster_agent::may_acknowledge(const std::string& name, uint64_t term) cons
   if (now_ns() + margin >= until) return false;
   std::lock_guard l(mu_);
   auto it = leading_.find(name);
-  return it != leading_.end() && it->second == term;
+  return it != leading_.end() && it->second == term && !fenced_.count(name);
 }
 
 awaitable<result<void>> cluster_agent::on_shard_open(const shard::collection_config& c,
@@ -430,6 +452,17 @@ awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
   known_schemas_.erase(name);
   (void)co_await etcd_->erase_prefix(key("positions", name + "/"));
   co_return result<void>{};
+}
+
+cluster_view cluster_agent::describe() const {
+  cluster_view out;
+  out.mode = "etcd";
+  out.node_id = s_.node_id;
+  std::lock_guard l(mu_);
+  out.hosts = host_views_;
+  for (auto& [name, entry] : leaders_) out.leaders[name] = entry.first.node;
+  for (auto& [name, term] : leading_) out.leaders[name] = s_.node_id;
+  return out;
 }
 
 std::optional<shard::leader_info> cluster_agent::leader_of(std::string_view collection) const {

@@ -20,8 +20,12 @@
 // `fence_margin` to spare (shard::set_fence). A new leader needs the old key to expire in etcd,
 // which happens after that: two leaders never both acknowledge.
 //
+// Moving a leader by hand (`shoalctl cluster failover`, leader_handoff.h): the leader stops
+// taking writes, waits until the chosen follower holds its whole log, and hands the leader key
+// over in one transaction, in the next term, onto the follower's lease.
+//
 // Polling (not watches) keeps the agent simple; a failover takes the lease TTL plus up to one
-// poll. Lives on core 0; leader_of() is read from any core (under a mutex).
+// poll. Lives on core 0; leader_of() and describe() are read from any core (under a mutex).
 
 #include <atomic>
 #include <chrono>
@@ -38,9 +42,11 @@
 #include "engine/runtime/sharded.h"
 #include "engine/shard/collections.h"
 #include "engine/shard/leader_hint.h"
+#include "replication/cluster_status.h"
 #include "replication/election.h"
 #include "replication/etcd/client.h"
 #include "replication/etcd/lease_keeper.h"
+#include "replication/leader_handoff.h"
 #include "replication/leader_replicator.h"
 
 namespace shoal::repl {
@@ -79,11 +85,18 @@ class cluster_agent {
   awaitable<result<void>> announce_create(const shard::collection_config& c);
   awaitable<result<void>> announce_drop(const std::string& name);
   std::optional<shard::leader_info> leader_of(std::string_view collection) const;
+  /// The hosts and who leads what, for GET /cluster. Any core.
+  cluster_view describe() const;
+
+  /// On core 0: moves the leadership of a collection to another host (leader_handoff.h).
+  /// Returns once the new leader holds the key, or with why it did not happen.
+  awaitable<failover_result> fail_over(failover_request request);
 
  private:
   struct host {
     std::string rpc;   // HOST:PORT
     std::string http;  // http://HOST:PORT
+    int64_t lease = 0;
   };
   struct view {  // per collection, as last read from etcd
     leadership leader;
@@ -103,6 +116,15 @@ class cluster_agent {
   awaitable<result<void>> publish_position(const std::string& name, view& v);
   /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`.
   awaitable<void> apply_role(std::string name, bool lead, uint64_t term);
+  /// This node leads `name` in `term` now (won an election, or was handed the key).
+  awaitable<void> take_lead(const std::string& name, view& v, uint64_t term);
+  /// On the leader: starts a hand_over for each handoff request naming a collection it leads.
+  awaitable<result<void>> serve_handoffs();
+  awaitable<void> hand_over(std::string name, handoff request, int64_t request_revision,
+                            int64_t request_lease);
+  /// Ends a handoff that did not happen: the reason goes to the requester, writes resume.
+  awaitable<void> abandon_handoff(const std::string& name, const handoff& request,
+                                  int64_t request_revision, int64_t request_lease, std::string why);
   bool may_acknowledge(const std::string& name, uint64_t term) const;
   std::string key(std::string_view kind, std::string_view name) const;
 
@@ -113,6 +135,7 @@ class cluster_agent {
   std::map<std::string, host> hosts_;    // by id, this one included
   std::set<std::string> known_schemas_;  // names seen in etcd at the last sync
   std::map<std::string, view> views_;
+  std::set<std::string> handing_over_;  // collections in hand_over now
   bool stopping_ = false;
   rt::event done_;
   std::unique_ptr<asio::steady_timer> timer_;
@@ -121,6 +144,8 @@ class cluster_agent {
   mutable std::mutex mu_;
   std::map<std::string, std::pair<leadership, host>, std::less<>> leaders_;  // guarded by mu_
   std::map<std::string, uint64_t, std::less<>> leading_;  // name -> term; guarded by mu_
+  std::set<std::string, std::less<>> fenced_;  // leading, but taking no writes; guarded by mu_
+  std::vector<host_view> host_views_;          // hosts_ for describe(); guarded by mu_
   std::atomic<int64_t> lease_valid_until_ns_{0};
 };
 

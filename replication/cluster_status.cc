@@ -85,29 +85,46 @@ awaitable<std::vector<shard_report>> gather_shards(rt::sharded<shard::collection
   co_return out;
 }
 
-awaitable<std::string> cluster_status_json(const static_cluster& cluster,
+cluster_view view_of(const static_cluster& cluster, const shard::collections& local) {
+  auto& settings = cluster.settings();
+  cluster_view v;
+  v.mode = "static";
+  v.node_id = settings.node_id;
+  for (auto& p : settings.peers) {
+    v.hosts.push_back({p.id,
+                       p.http_port
+                           ? fmt::format("{}://{}:{}", settings.security.tls ? "https" : "http",
+                                         p.host, p.http_port)
+                           : std::string(),
+                       fmt::format("{}:{}", p.host, p.rpc_port)});
+  }
+  for (auto& name : local.names()) v.leaders[name] = cluster.leader_of(name).id;
+  return v;
+}
+
+awaitable<std::string> cluster_status_json(cluster_view view,
                                            rt::sharded<shard::collections>& all) {
   auto shards = co_await gather_shards(all);
-  auto& settings = cluster.settings();
   auto& local = all.local();  // this core's view of the collections (configs are on every core)
 
   std::string out;
   json_writer w(out);
   // "status" and "peer_id" as in Qdrant's answer; the rest is Shoal's.
-  w.begin_object().field("status", "enabled").field("mode", "static");
-  w.field("peer_id", settings.node_id);
+  w.begin_object().field("status", "enabled").field("mode", view.mode);
+  w.field("peer_id", view.node_id);
   w.key("peers").begin_object();
-  for (auto& p : settings.peers) {
-    w.key(p.id).begin_object();
-    if (p.http_port) {
-      w.field("uri", fmt::format("{}://{}:{}/", settings.security.tls ? "https" : "http", p.host,
-                                 p.http_port));
-      w.field("http", fmt::format("{}:{}", p.host, p.http_port));
+  for (auto& h : view.hosts) {
+    w.key(h.id).begin_object();
+    if (!h.http_url.empty()) {
+      auto scheme_end = h.http_url.find("://");
+      w.field("uri", h.http_url + "/");
+      w.field("http",
+              scheme_end == std::string::npos ? h.http_url : h.http_url.substr(scheme_end + 3));
     } else {
       w.key("uri").null();
       w.key("http").null();
     }
-    w.field("rpc", fmt::format("{}:{}", p.host, p.rpc_port));
+    w.field("rpc", h.rpc);
     w.end_object();
   }
   w.end_object();
@@ -118,16 +135,27 @@ awaitable<std::string> cluster_status_json(const static_cluster& cluster,
   auto next = shards.begin();
   for (auto& name : names) {
     auto* e = local.find(name);
-    auto& leader = cluster.leader_of(name);
+    auto known = view.leaders.find(name);
+    const std::string leader = known == view.leaders.end() ? std::string() : known->second;
     w.key(name).begin_object();
-    w.field("leader", leader.id);
+    if (leader.empty()) {
+      w.key("leader").null();  // an election is under way
+    } else {
+      w.field("leader", leader);
+    }
     w.field("status", e ? state_name(e->st) : "unknown");
     if (e && e->config) w.field("shard_number", e->config->shard_number);
     w.key("shards").begin_array();
     while (next != shards.end() && next->collection < name) ++next;
     for (; next != shards.end() && next->collection == name; ++next) {
       auto& s = *next;
-      w.begin_object().field("id", s.shard).field("leader", leader.id).field("term", s.term);
+      w.begin_object().field("id", s.shard);
+      if (leader.empty()) {
+        w.key("leader").null();
+      } else {
+        w.field("leader", leader);
+      }
+      w.field("term", s.term);
       w.field("role", s.leader ? "leader" : "follower");
       w.field("last_lsn", s.last_lsn).field("durable_lsn", s.durable_lsn);
       w.field("first_lsn", s.first_lsn).field("snapshot_lsn", s.snapshot_lsn);

@@ -1,11 +1,12 @@
 #pragma once
-// GET /cluster (replication/README.md, "Observing replication"): this node's view of the static
-// cluster: its id, the peers, and per collection and shard the leader, the term, this replica's
-// role and log position, and on the leader each follower's acknowledged LSN, lag and stream
-// state. Shard state is read on the core that owns each shard (map_reduce over the cores) and
-// only copies travel back.
+// GET /cluster (replication/README.md, "Observing replication"): this node's view of its
+// cluster, static or coordinated through etcd: its id, the hosts, and per collection and shard
+// the leader, the term, this replica's role and log position, and on the leader each follower's
+// acknowledged LSN, lag and stream state. Shard state is read on the core that owns each shard
+// (map_reduce over the cores) and only copies travel back.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,28 @@ struct shard_report {
   std::vector<follower_report> followers;  // on the leader
 };
 
+/// A host as other hosts and clients reach it.
+struct host_view {
+  std::string id;
+  std::string http_url;  // "http(s)://HOST:PORT"; empty when not known
+  std::string rpc;       // HOST:PORT
+};
+
+/// Who is in the cluster and who leads what, as this node knows it now (a copy).
+struct cluster_view {
+  std::string mode;  // "static" or "etcd"
+  std::string node_id;
+  std::vector<host_view> hosts;                // sorted by id
+  std::map<std::string, std::string> leaders;  // collection -> leading node ("": none now)
+};
+
+/// A static cluster's view, for the collections open on this core.
+cluster_view view_of(const static_cluster& cluster, const shard::collections& local);
+
 /// Every shard open on this node, read on its own core; sorted by collection, then shard.
 awaitable<std::vector<shard_report>> gather_shards(rt::sharded<shard::collections>& all);
 
-/// The `result` of GET /cluster for a node of `cluster` (call on a reactor).
-awaitable<std::string> cluster_status_json(const static_cluster& cluster,
-                                           rt::sharded<shard::collections>& all);
+/// The `result` of GET /cluster (call on a reactor).
+awaitable<std::string> cluster_status_json(cluster_view view, rt::sharded<shard::collections>& all);
 
 }  // namespace shoal::repl

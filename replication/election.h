@@ -34,6 +34,7 @@ struct leadership {
   std::string node;  // "" = nobody leads now
   uint64_t term = 0;
   int64_t revision = 0;  // etcd revision of the leader key (0 when absent)
+  int64_t lease = 0;     // the lease the key is attached to (0 when absent)
   bool operator==(const leadership&) const = default;
 };
 

@@ -21,6 +21,7 @@
 #include "net/rpc/server.h"
 #include "replication/cluster_agent.h"
 #include "replication/cluster_status.h"
+#include "replication/failover_route.h"
 #include "replication/follower_service.h"
 #include "replication/static_cluster.h"
 
@@ -174,8 +175,16 @@ awaitable<void> application::start_and_serve() {
 
   auto routes = std::make_shared<http::router>();
   std::function<awaitable<std::string>()> cluster_status;  // GET /cluster; empty: single node
+  http::handler cluster_failover;  // POST /cluster/failover; empty: leaders never move
   if (cluster) {
-    cluster_status = [cluster, colls] { return repl::cluster_status_json(*cluster, *colls); };
+    cluster_status = [cluster, colls] {
+      return repl::cluster_status_json(repl::view_of(*cluster, colls->local()), *colls);
+    };
+  } else if (agent) {
+    cluster_status = [agent, colls] {
+      return repl::cluster_status_json(agent->describe(), *colls);
+    };
+    cluster_failover = repl::failover_route(agent);
   }
   rest::rest_context rest_ctx{.coordinator = coordinator.get(), .limits = cfg_.rest};
   rest::ensure_stats(rest_ctx);
@@ -187,7 +196,8 @@ awaitable<void> application::start_and_serve() {
                                          [rest_ctx](const http::request_context& req) {
                                            return rest::qdrant_metrics_text(rest_ctx, req);
                                          },
-                                     .cluster_status = cluster_status});
+                                     .cluster_status = cluster_status,
+                                     .cluster_failover = cluster_failover});
   rest::add_rest_routes(*routes, rest_ctx);
 
   auto http_servers = std::make_shared<rt::sharded<http::http_server>>();

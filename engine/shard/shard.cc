@@ -212,7 +212,9 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   co_await wait_writable();
   if (closed_) co_return errc::closed;
   if (reloading_) co_return errc::recovering;
-  if (!leader_) co_return errc::not_leader;
+  // A closed fence (lease in doubt, leadership being handed over) refuses at the door, so the
+  // log stops growing while a successor catches up.
+  if (!leader_ || (fence_ && !fence_())) co_return errc::not_leader;
   const uint64_t term_at_start = known_term_;
   if (o.level == durability::replicated && (!replicator_ || replicator_->followers() == 0)) {
     co_return errc::replication_unavailable;

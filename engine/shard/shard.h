@@ -165,9 +165,10 @@ class shard {
   awaitable<void> set_replicator(std::unique_ptr<replicator> r);
   replicator* get_replicator() const { return replicator_.get(); }
   /// A leader acknowledges a write only while `fence()` says it may still lead (its lease in
-  /// etcd is certainly alive); otherwise the write gets not_leader — it is in this replica's
-  /// log, and is cut if a new leader never had it. Null: no fence (a single node, a static
-  /// cluster).
+  /// etcd is certainly alive, and it is not handing the leadership over); otherwise the write
+  /// gets not_leader — refused before it is logged when the fence is closed at the start, and
+  /// when it closes mid-way the records stay in this replica's log and are cut if a new leader
+  /// never had them. Null: no fence (a single node, a static cluster).
   void set_fence(std::function<bool()> fence) { fence_ = std::move(fence); }
   bool closed() const { return closed_; }
 

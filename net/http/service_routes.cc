@@ -54,6 +54,15 @@ void add_service_routes(router& r, service_info info) {
     co_return ok_json(result, req.elapsed_seconds());
   });
 
+  r.add(verb::post, "/cluster/failover", [info](request_context& req) -> awaitable<response> {
+    if (info.cluster_failover) co_return co_await info.cluster_failover(req);
+    co_return error_json(status::bad_request,
+                         "Bad request: leaders move only in a cluster coordinated through etcd "
+                         "(shoald --node-id ID --etcd URL); in a single node or a static cluster "
+                         "(--peers) leadership never moves",
+                         req.elapsed_seconds());
+  });
+
   r.add(verb::get, "/metrics", [info](request_context& req) -> awaitable<response> {
     auto text = co_await collect_metrics_text();
     if (info.extra_metrics) text += co_await info.extra_metrics(req);

@@ -1,7 +1,7 @@
 #pragma once
 // The service endpoints every node serves (REST_API.md §2): GET /, /healthz, /livez, /readyz,
-// /metrics and /cluster. Health and liveness only say the process answers; readiness says it may
-// take traffic (false while starting, recovering or stopping).
+// /metrics, /cluster and POST /cluster/failover. Health and liveness only say the process answers;
+// readiness says it may take traffic (false while starting, recovering or stopping).
 
 #include <functional>
 #include <optional>
@@ -21,6 +21,9 @@ struct service_info {
   /// serving the request. Empty: not in a cluster, answered as Qdrant does without distributed
   /// mode: {"result": {"status": "disabled"}, ...}.
   std::function<awaitable<std::string>()> cluster_status;
+  /// POST /cluster/failover (replication/failover_route.h). Empty: leadership cannot be moved
+  /// here (a single node or a static cluster), answered with 400.
+  handler cluster_failover;
 };
 
 void add_service_routes(router& r, service_info info);

@@ -3,7 +3,9 @@
 // writes, round after round, and every acknowledged point must be on the new leader; the time
 // from the kill to the first write a new leader accepts is bounded; a leader frozen (SIGSTOP,
 // as a partition would) never acknowledges a write after a successor exists; a returning
-// leader follows and converges.
+// leader follows and converges; a leader moved by hand (POST /cluster/failover, `shoalctl
+// cluster failover`) loses no acknowledged write even at durability=local, and GET /cluster
+// describes the coordinated cluster.
 //
 // SHOAL_FAILOVER_ROUNDS (default 10) sets the number of kill rounds.
 #include <atomic>
@@ -17,6 +19,7 @@
 
 #include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
+#include "tests/support/child_process.h"
 #include "tests/support/etcd_process.h"
 
 namespace shoal {
@@ -266,6 +269,184 @@ TEST(Failover, AFrozenLeaderNeverAcknowledgesAfterASuccessorExists) {
   for (uint64_t id : ids(old->http, "docs")) {
     EXPECT_FALSE(id >= 5'000'000u && id < 5'000'050u) << "a refused write survived: " << id;
   }
+}
+
+/// GET /cluster's `result` from a host.
+std::string cluster_status(uint16_t port) {
+  test::http_client c(port);
+  auto r = c.request(verb::get, "/cluster");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  return r.body;
+}
+
+/// The leader GET /cluster names for `name` on the host at `port` ("" while none).
+std::string reported_leader(uint16_t port, const std::string& name) {
+  simdjson::dom::parser p;
+  std::string_view leader;
+  auto body = cluster_status(port);
+  if (p.parse(body)["result"]["collections"][name]["leader"].get(leader) != simdjson::SUCCESS) {
+    return "";
+  }
+  return std::string(leader);
+}
+
+TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3);
+  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
+  {
+    test::http_client c(cl.hosts[0].http);
+    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
+  }
+  host* from = cl.wait_leader("docs");
+  ASSERT_NE(from, nullptr);
+  host* to = nullptr;
+  host* asker = nullptr;  // a third host takes the request: it only talks to etcd
+  for (auto& h : cl.hosts) {
+    if (&h == from) continue;
+    (to ? asker : to) = &h;
+  }
+  // Every host knows the leader and all three hosts.
+  for (auto& h : cl.hosts) {
+    bool known = false;
+    for (int i = 0; i < 100 && !known; ++i) {
+      known = reported_leader(h.http, "docs") == from->id;
+      if (!known) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(known) << h.id << ": " << cluster_status(h.http);
+  }
+  {
+    simdjson::dom::parser p;
+    auto body = cluster_status(asker->http);
+    auto result = p.parse(body)["result"];
+    std::string_view mode, me;
+    simdjson::dom::object peers;
+    ASSERT_EQ(result["mode"].get(mode), simdjson::SUCCESS) << body;
+    EXPECT_EQ(mode, "etcd");
+    ASSERT_EQ(result["peer_id"].get(me), simdjson::SUCCESS);
+    EXPECT_EQ(me, asker->id);
+    ASSERT_EQ(result["peers"].get(peers), simdjson::SUCCESS);
+    EXPECT_EQ(peers.size(), 3u) << body;
+  }
+
+  // Writes at durability=local (acknowledged once on the leader's disk alone) go on during
+  // the move: every acknowledged one must be on the new leader.
+  std::set<uint64_t> acked;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w, port = from->http] {
+      uint64_t base = 1'000'000ull * (w + 1);
+      for (uint64_t i = 0; !stop; i += 10) {
+        try {
+          test::http_client c(port, 3s);
+          auto r = c.request(verb::put, "/collections/docs/points?wait=true&durability=local",
+                             points_body(base + i, base + i + 10));
+          if (r.status == 200) {
+            std::lock_guard l(mu);
+            for (uint64_t k = base + i; k < base + i + 10; ++k) acked.insert(k);
+          } else {
+            refused++;
+          }
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+  test::http_client c(asker->http, 30s);
+  auto moved = c.request(verb::post, "/cluster/failover?timeout=10",
+                         R"({"collection":"docs","to":")" + to->id + R"("})");
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  for (auto& t : writers) t.join();
+  ASSERT_EQ(moved.status, 200u) << moved.body;
+  std::printf("moved: %s\n", moved.body.c_str());
+  {
+    simdjson::dom::parser p;
+    auto result = p.parse(moved.body)["result"];
+    std::string_view was, now;
+    uint64_t term = 0;
+    ASSERT_EQ(result["from"].get(was), simdjson::SUCCESS);
+    ASSERT_EQ(result["to"].get(now), simdjson::SUCCESS);
+    ASSERT_EQ(result["term"].get(term), simdjson::SUCCESS);
+    EXPECT_EQ(was, from->id);
+    EXPECT_EQ(now, to->id);
+    EXPECT_GE(term, 2u);
+  }
+  EXPECT_GT(refused.load(), 0) << "the old leader refuses writes once it handed over";
+  ASSERT_FALSE(acked.empty());
+  host* now = cl.wait_leader("docs");
+  ASSERT_EQ(now, to);
+  auto have = ids(to->http, "docs");
+  size_t missing = 0;
+  for (auto id : acked) missing += have.count(id) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged points, the new leader lacks "
+                         << missing;
+  if (missing) {
+    for (auto& h : cl.hosts) std::printf("==== %s\n%s\n", h.id.c_str(), h.proc->log().c_str());
+  }
+  // The old leader follows and converges; every host reports the new leader.
+  auto want = ids(to->http, "docs");
+  bool same = false;
+  for (int i = 0; i < 200 && !same; ++i) {
+    same = ids(from->http, "docs") == want;
+    if (!same) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(same) << from->id << " did not converge";
+  for (auto& h : cl.hosts) {
+    bool known = false;
+    for (int i = 0; i < 100 && !known; ++i) {
+      known = reported_leader(h.http, "docs") == to->id;
+      if (!known) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(known) << h.id << ": " << cluster_status(h.http);
+  }
+
+  // Refusals name the problem and change nothing.
+  auto refuse = [&](const std::string& query, const std::string& body, unsigned want_status,
+                    const std::string& says) {
+    auto r = c.request(verb::post, "/cluster/failover" + query, body);
+    EXPECT_EQ(r.status, want_status) << body << " -> " << r.body;
+    EXPECT_NE(r.body.find(says), std::string::npos) << body << " -> " << r.body;
+  };
+  refuse("", R"({"collection":"docs","to":")" + to->id + R"("})", 409, "already leads");
+  refuse("", R"({"collection":"docs","to":"nobody"})", 400, "not in the cluster");
+  refuse("", R"({"collection":"nothing"})", 404, "doesn't exist");
+  refuse("", R"({"to":"n1"})", 400, "`collection` is required");
+  refuse("", R"({"collection":"docs","too":"n1"})", 400, "unknown field `too`");
+  refuse("", R"({"collection":7})", 400, "must be a string");
+  refuse("", "[", 400, "JSON object");
+  refuse("?timeout=0", R"({"collection":"docs"})", 400, "`timeout`");
+  refuse("?timeout=999", R"({"collection":"docs"})", 400, "`timeout`");
+  EXPECT_EQ(cl.wait_leader("docs"), to);
+
+  // shoalctl: without --to, the most caught-up follower takes over; status shows it.
+  auto ctl = test::binary_dir() / "shoalctl";
+  auto addr = [](const host* h) { return "127.0.0.1:" + std::to_string(h->http); };
+  auto [code, out] = test::run_to_completion(
+      ctl, {"--addr", addr(from), "cluster", "failover", "docs", "--wait", "10"},
+      dir.path() / "ctl-failover.log");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("docs: leader moved from " + to->id), std::string::npos) << out;
+  host* third = cl.wait_leader("docs");
+  ASSERT_NE(third, nullptr);
+  EXPECT_NE(third, to);
+  std::tie(code, out) = test::run_to_completion(ctl, {"--addr", addr(third), "cluster", "status"},
+                                                dir.path() / "ctl-status.log");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("cluster (etcd): 3 hosts; this is node " + third->id), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("docs"), std::string::npos) << out;
+  // The CLI refuses a bad --wait before sending anything.
+  std::tie(code, out) = test::run_to_completion(
+      ctl, {"--addr", addr(third), "cluster", "failover", "docs", "--wait", "0"},
+      dir.path() / "ctl-bad.log");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(cl.wait_leader("docs"), third);
 }
 
 }  // namespace

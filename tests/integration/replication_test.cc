@@ -413,6 +413,14 @@ TEST(Replication, ClusterStatusOfASingleNode) {
       dir.path() / "ctl.log");
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("is not in a cluster"), std::string::npos) << out;
+  // Leaders do not move here: the failover command says why.
+  std::tie(code, out) = test::run_to_completion(
+      test::binary_dir() / "shoalctl",
+      {"--addr", "127.0.0.1:" + std::to_string(single.port()), "cluster", "failover", "docs"},
+      dir.path() / "ctl-failover.log");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("leaders move only in a cluster coordinated through etcd"), std::string::npos)
+      << out;
   EXPECT_EQ(metric(get_body(single.port(), "/metrics"), "shoal_replication_lag_lsn"), std::nullopt);
 }
 

@@ -8,8 +8,11 @@
 //   version                      what the server reports at GET /
 //   metrics [--filter PREFIX]    Prometheus metrics, optionally only lines starting with PREFIX
 //   collections                  the collections and their point counts
-//   cluster status               a static cluster's hosts, and per collection and shard the
-//                                leader, term, LSNs and each follower's lag (GET /cluster)
+//   cluster status               the cluster's hosts, and per collection and shard the leader,
+//                                term, LSNs and each follower's lag (GET /cluster)
+//   cluster failover COLLECTION [--to NODE] [--wait SECONDS]
+//                                move the collection's leader to NODE (default: the follower
+//                                holding most of the log); etcd clusters (POST /cluster/failover)
 //   backup COLLECTION --out FILE take a snapshot of the collection and download it to FILE
 //   restore COLLECTION --file FILE
 //                                upload FILE (a backup) and restore it as COLLECTION, replacing it
@@ -30,6 +33,7 @@
 
 #include <simdjson.h>
 
+#include "engine/common/json_writer.h"
 #include "engine/shard/archive.h"
 #include "tools/shoalctl/client.h"
 #include "tools/shoalctl/offline.h"
@@ -52,6 +56,9 @@ int usage(int code) {
       "  metrics [--filter PREFIX]     Prometheus metrics\n"
       "  collections                   collections and their point counts\n"
       "  cluster status                hosts, shards, leaders, terms and replication lag\n"
+      "  cluster failover COLLECTION [--to NODE] [--wait SECONDS]\n"
+      "                                move a collection's leader (etcd clusters); the leader\n"
+      "                                pauses writes until NODE has its log (default wait 10)\n"
       "  backup COLLECTION --out FILE  snapshot a collection and download it\n"
       "  restore COLLECTION --file FILE  upload a backup and restore it as COLLECTION\n\n"
       "Offline commands (read files; exit 1 when damaged):\n"
@@ -201,7 +208,7 @@ int cluster_status(const target& t) {
   if (field(result, "status") != "enabled") {
     std::fprintf(stderr,
                  "shoalctl: shoald at %s is not in a cluster (cluster status: %s); a node joins "
-                 "one with --node-id and --peers\n",
+                 "one with --node-id and --etcd or --peers\n",
                  t.address().c_str(), field(result, "status").c_str());
     return 1;
   }
@@ -211,8 +218,8 @@ int cluster_status(const target& t) {
       result["collections"].get(collections) != simdjson::SUCCESS) {
     return server_error(t, *r);
   }
-  std::printf("cluster (static): %zu hosts; this is node %s at %s\n\n", peers.size(), me.c_str(),
-              t.address().c_str());
+  std::printf("cluster (%s): %zu hosts; this is node %s at %s\n\n", field(result, "mode").c_str(),
+              peers.size(), me.c_str(), t.address().c_str());
   std::vector<std::vector<std::string>> hosts = {{"HOST", "RPC", "HTTP", ""}};
   for (auto [id, peer] : peers) {
     hosts.push_back({std::string(id), field(peer, "rpc"), field(peer, "http"),
@@ -253,6 +260,57 @@ int cluster_status(const target& t) {
     }
   }
   print_table(rows);
+  return 0;
+}
+
+int cluster_failover(target t, std::vector<std::string> args) {
+  auto to = flag(args, "--to");
+  auto wait = flag(args, "--wait");
+  if (args.size() != 1) return usage(2);
+  unsigned long seconds = 10;
+  if (wait) {
+    size_t used = 0;
+    try {
+      seconds = std::stoul(*wait, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used == 0 || used != wait->size() || seconds == 0 || seconds > 120) {
+      std::fprintf(stderr, "shoalctl: --wait expects whole seconds from 1 to 120\n");
+      return 2;
+    }
+  }
+  // The server answers once the leader moved or gave up: wait that long, and a little more.
+  t.timeout = std::max(t.timeout, std::chrono::milliseconds((seconds + 10) * 1000));
+  std::string body;
+  shoal::json_writer w(body);
+  w.begin_object().field("collection", args[0]);
+  if (to) w.field("to", *to);
+  w.end_object();
+  std::string error;
+  auto r = call(t, "POST", "/cluster/failover?timeout=" + std::to_string(seconds), body, error);
+  if (!r) return unreachable(t, error);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(r->body).get(doc) != simdjson::SUCCESS) return server_error(t, *r);
+  if (r->status != 200) {
+    std::string_view message;
+    if (doc["status"]["error"].get(message) != simdjson::SUCCESS) return server_error(t, *r);
+    std::fprintf(stderr, "shoalctl: failover of %s refused (%u): %.*s\n", args[0].c_str(),
+                 r->status, static_cast<int>(message.size()), message.data());
+    return 1;
+  }
+  std::string_view from, new_leader;
+  uint64_t term = 0;
+  double took = 0;
+  auto result = doc["result"];
+  if (result["from"].get(from) || result["to"].get(new_leader) || result["term"].get(term) ||
+      result["seconds"].get(took)) {
+    return server_error(t, *r);
+  }
+  std::printf("%s: leader moved from %.*s to %.*s (term %llu) in %.3f s\n", args[0].c_str(),
+              static_cast<int>(from.size()), from.data(), static_cast<int>(new_leader.size()),
+              new_leader.data(), static_cast<unsigned long long>(term), took);
   return 0;
 }
 
@@ -390,8 +448,11 @@ int main(int argc, char** argv) {
   if (command == "metrics") return print_get(t, "/metrics", filter);
   if (command == "collections") return collections(t);
   if (command == "cluster") {
-    if (rest.size() != 1 || rest[0] != "status") return usage(2);
-    return cluster_status(t);
+    if (rest.size() == 1 && rest[0] == "status") return cluster_status(t);
+    if (!rest.empty() && rest[0] == "failover") {
+      return cluster_failover(t, std::vector<std::string>(rest.begin() + 1, rest.end()));
+    }
+    return usage(2);
   }
   if (command == "backup") {
     if (t.timeout < std::chrono::minutes(10)) t.timeout = std::chrono::minutes(10);
