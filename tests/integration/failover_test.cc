@@ -141,6 +141,42 @@ TEST(Failover, SchemasReachEveryHostAndLeadersAreReplacedWithoutLosingAcknowledg
 
   int rounds = 10;
   if (const char* r = std::getenv("SHOAL_FAILOVER_ROUNDS")) rounds = std::max(1, std::atoi(r));
+  // Searches run through every round the way a client with a list of hosts does: any host,
+  // and on a failure once more on the next one. None may fail both times.
+  std::atomic<bool> searching{true};
+  std::atomic<int> searches{0}, retried{0}, failed_searches{0};
+  std::vector<uint16_t> ports;
+  for (auto& h : cl.hosts) ports.push_back(h.http);
+  std::thread searcher([&] {
+    auto search = [&](uint16_t port) {
+      try {
+        test::http_client c(port, 2s);
+        return c.request(verb::post, "/collections/docs/points/search",
+                         R"({"vector":[0.1,0.2,0.3,0.4],"limit":5})")
+                   .status == 200;
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    for (size_t i = 0; searching; ++i) {
+      bool ok = search(ports[i % ports.size()]);
+      if (!ok) {
+        retried++;
+        ok = search(ports[(i + 1) % ports.size()]);
+      }
+      searches++;
+      if (!ok) failed_searches++;
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  struct stop_on_exit {  // a failed ASSERT below returns early: stop the searcher first
+    std::atomic<bool>& flag;
+    std::thread& t;
+    ~stop_on_exit() {
+      flag = false;
+      if (t.joinable()) t.join();
+    }
+  } stop_searcher{searching, searcher};
   std::set<uint64_t> acked;
   std::mutex mu;
   double worst_failover = 0;
@@ -194,6 +230,12 @@ TEST(Failover, SchemasReachEveryHostAndLeadersAreReplacedWithoutLosingAcknowledg
                 next->id.c_str(), took, acked.size());
     ASSERT_TRUE(cl.start(*leader));  // it returns as a follower
   }
+  searching = false;
+  searcher.join();
+  std::printf("searches during the rounds: %d, retried on another host: %d, failed twice: %d\n",
+              searches.load(), retried.load(), failed_searches.load());
+  EXPECT_EQ(failed_searches.load(), 0) << "of " << searches.load() << " searches";
+  EXPECT_GT(searches.load(), 100);
   std::printf("worst failover (kill -> first accepted write): %.2f s\n", worst_failover);
   EXPECT_LT(worst_failover, 10.0) << "failover is bounded";
 
