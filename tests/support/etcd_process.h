@@ -1,7 +1,8 @@
 #pragma once
-// A real etcd (Debian's etcd-server) for tests: a single member on loopback ports picked free,
-// its data in a directory the test owns. kill() and restart() (same data, same ports) let tests
-// take it away and bring it back. The destructor kills it.
+// A real etcd (Debian's etcd-server) for tests: a single member on ports picked free, on loopback
+// unless the test names another local address (partition_test puts it on a bridge that hosts in
+// network namespaces reach), its data in a directory the test owns. kill() and restart() (same
+// data, same ports) let tests take it away and bring it back. The destructor kills it.
 
 #include <chrono>
 #include <filesystem>
@@ -17,11 +18,11 @@
 
 namespace shoal::test {
 
-/// A TCP port that was free a moment ago (bound to port 0 on loopback, then released).
-inline uint16_t free_port() {
+/// A TCP port that was free a moment ago (bound to port 0 on `host`, then released).
+inline uint16_t free_port(const std::string& host = "127.0.0.1") {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor a(
-      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), 0));
   return a.local_endpoint().port();
 }
 
@@ -34,12 +35,17 @@ class etcd_process {
     return {};
   }
 
-  explicit etcd_process(std::filesystem::path dir)
-      : dir_(std::move(dir)), client_port_(free_port()), peer_port_(free_port()) {
+  /// `host`: the local address it listens on (clients and peers).
+  explicit etcd_process(std::filesystem::path dir, std::string host = "127.0.0.1")
+      : dir_(std::move(dir)),
+        host_(std::move(host)),
+        client_port_(free_port(host_)),
+        peer_port_(free_port(host_)) {
     start();
   }
 
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_port_); }
+  std::string endpoint() const { return "http://" + host_ + ":" + std::to_string(client_port_); }
+  const std::string& host() const { return host_; }
   uint16_t port() const { return client_port_; }
   bool running() const { return proc_ && proc_->running(); }
 
@@ -57,8 +63,8 @@ class etcd_process {
 
  private:
   void start() {
-    const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
-    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+    const std::string client = endpoint();
+    const std::string peer = "http://" + host_ + ":" + std::to_string(peer_port_);
     std::filesystem::create_directories(dir_);
     proc_ = std::make_unique<child_process>(
         binary(),
@@ -72,7 +78,7 @@ class etcd_process {
     while (std::chrono::steady_clock::now() < deadline) {
       if (!proc_->running()) throw std::runtime_error("etcd exited:\n" + proc_->log());
       try {
-        http_client c(client_port_, std::chrono::seconds(2));
+        http_client c(client_port_, std::chrono::seconds(2), host_);
         auto r = c.get("/health");
         if (r.status == 200 && r.body.find("\"true\"") != std::string::npos) return;
       } catch (const std::exception&) {
@@ -83,6 +89,7 @@ class etcd_process {
   }
 
   std::filesystem::path dir_;
+  std::string host_;
   uint16_t client_port_;
   uint16_t peer_port_;
   int starts_ = 0;
