@@ -23,34 +23,6 @@ int64_t now_ns() {
       .count();
 }
 
-/// Per shard (term, LSN) of a host's last record, as published in etcd: "t:l,t:l,...".
-using position_vector = std::vector<std::pair<uint64_t, uint64_t>>;
-
-std::string encode_positions(const position_vector& v) {
-  std::string out;
-  for (auto& [t, l] : v) out += fmt::format("{}{}:{}", out.empty() ? "" : ",", t, l);
-  return out;
-}
-
-position_vector decode_positions(std::string_view s) {
-  position_vector out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    auto item = s.substr(0, comma);
-    auto colon = item.find(':');
-    if (colon == std::string_view::npos) return {};
-    uint64_t t = 0, l = 0;
-    auto t_text = item.substr(0, colon), l_text = item.substr(colon + 1);
-    if (std::from_chars(t_text.data(), t_text.data() + t_text.size(), t).ec != std::errc() ||
-        std::from_chars(l_text.data(), l_text.data() + l_text.size(), l).ec != std::errc()) {
-      return {};
-    }
-    out.emplace_back(t, l);
-    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 cluster_agent::cluster_agent(agent_settings s) : s_(std::move(s)) {}
@@ -281,25 +253,31 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
         if (auto r = co_await publish_position(name, v); !r) co_return r;
       }
       if (cur.node.empty() && now - v.vacant_since >= s_.candidate_delay) {
-        // Campaign unless another live host holds more of this collection's log on some shard
-        // (every host publishes within a poll of the vacancy; candidate_delay covers that).
+        // Campaign unless another live host holds at least as much of this collection's log
+        // on every shard and more on one (every host publishes within a poll of the vacancy;
+        // candidate_delay covers that): that host should win, having least to fetch. When the
+        // positions are split, anyone may win: the winner takes what it lacks from the others
+        // before it leads (successor_catch_up.cc).
         auto others = co_await etcd_->get_prefix(key("positions", name + "/"));
-        bool behind = false;
+        bool dominated = false;
         if (others) {
           for (auto& kv : others->kvs) {
             if (kv.key.ends_with("/" + s_.node_id)) continue;
             auto theirs = decode_positions(kv.value);
-            if (theirs.size() != v.position.size()) continue;
-            for (size_t i = 0; i < theirs.size(); ++i) behind |= v.position[i] < theirs[i];
+            if (theirs.size() != v.position.size() || theirs == v.position) continue;
+            bool covers = true;
+            for (size_t i = 0; i < theirs.size(); ++i) covers &= theirs[i] >= v.position[i];
+            dominated |= covers;
           }
         }
         // Liveness: a better-placed host that does not take over in time is not waited for.
-        if (!behind || now - v.vacant_since >= 4 * s_.candidate_delay) {
+        if (!dominated || now - v.vacant_since >= 4 * s_.candidate_delay) {
           election e(*etcd_, s_.prefix, name, s_.node_id, *lease_);
           auto won = co_await e.campaign();
           if (!won) co_return won.error();
           if (*won) {
             log().info("{}: leads in term {}", name, **won);
+            co_await catch_up_from_peers(name, v, **won);
             co_await take_lead(name, v, **won);
             continue;
           }

@@ -116,6 +116,10 @@ class cluster_agent {
   awaitable<result<void>> publish_position(const std::string& name, view& v);
   /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`.
   awaitable<void> apply_role(std::string name, bool lead, uint64_t term);
+  /// Just elected in `term`: takes from other hosts the records they hold beyond this log
+  /// (successor_catch_up.cc), so a write acknowledged by min-acks followers survives whichever
+  /// of them wins.
+  awaitable<void> catch_up_from_peers(const std::string& name, const view& v, uint64_t term);
   /// This node leads `name` in `term` now (won an election, or was handed the key).
   awaitable<void> take_lead(const std::string& name, view& v, uint64_t term);
   /// On the leader: starts a hand_over for each handoff request naming a collection it leads.

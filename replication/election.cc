@@ -97,4 +97,29 @@ awaitable<result<void>> election::resign(uint64_t term) {
   co_return result<void>{};
 }
 
+std::string encode_positions(const position_vector& v) {
+  std::string out;
+  for (auto& [t, l] : v) out += fmt::format("{}{}:{}", out.empty() ? "" : ",", t, l);
+  return out;
+}
+
+position_vector decode_positions(std::string_view s) {
+  position_vector out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    auto item = s.substr(0, comma);
+    auto colon = item.find(':');
+    if (colon == std::string_view::npos) return {};
+    uint64_t t = 0, l = 0;
+    auto t_text = item.substr(0, colon), l_text = item.substr(colon + 1);
+    if (std::from_chars(t_text.data(), t_text.data() + t_text.size(), t).ec != std::errc() ||
+        std::from_chars(l_text.data(), l_text.data() + l_text.size(), l).ec != std::errc()) {
+      return {};
+    }
+    out.emplace_back(t, l);
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+  }
+  return out;
+}
+
 }  // namespace shoal::repl

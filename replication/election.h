@@ -22,6 +22,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/common/result.h"
 #include "engine/runtime/asio.h"
@@ -41,6 +43,13 @@ struct leadership {
 /// {"node": ID, "term": N}; nullopt if malformed.
 std::string encode_leadership(const leadership& l);
 std::optional<leadership> decode_leadership(std::string_view json);
+
+/// Per shard, the (term, LSN) of a host's log, as published in etcd while a collection has no
+/// leader: "t:l,t:l,...". Candidates compare them (the host holding most of the log wins).
+using position_vector = std::vector<std::pair<uint64_t, uint64_t>>;
+std::string encode_positions(const position_vector& v);
+/// Empty if malformed.
+position_vector decode_positions(std::string_view s);
 
 class election {
  public:

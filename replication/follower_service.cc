@@ -111,6 +111,24 @@ awaitable<reply> do_append(std::shared_ptr<const follower_context> ctx, const rp
                               });
 }
 
+awaitable<reply> do_fetch(std::shared_ptr<const follower_context> ctx, const rpc::request& req) {
+  auto f = decode_fetch(req.payload);
+  if (!f) co_return malformed();
+  // A read: the receiver neither adopts the asker's term nor changes anything.
+  co_return co_await on_shard(
+      *ctx, f->ref, [f = *f](shard::shard& s) -> awaitable<result<rpc::bytes>> {
+        if (f.after_lsn > s.position().last_lsn || s.term_at(f.after_lsn) != f.after_term) {
+          co_return shard::errc::log_mismatch;  // the asker's log is not a prefix of this one
+        }
+        constexpr uint32_t kMaxFetch = 4u << 20;
+        auto records =
+            co_await s.read_log(f.after_lsn + 1, std::clamp<uint32_t>(f.max_bytes, 1, kMaxFetch));
+        if (!records) co_return records.error();
+        co_return encode(
+            append_request{f.ref, f.after_lsn, f.after_term, true, std::move(*records)});
+      });
+}
+
 /// Blocking: writes one chunk of an incoming snapshot at its offset (chunk 0 starts the file).
 result<void> write_chunk(const std::filesystem::path& path, const snapshot_chunk& c) {
   int flags = O_WRONLY | O_CLOEXEC | (c.offset == 0 ? O_CREAT | O_TRUNC : 0);
@@ -168,6 +186,7 @@ void add_follower_methods(rpc::dispatcher& d, follower_context ctx) {
   d.add(method::truncate, guarded(shared, do_truncate));
   d.add(method::append, guarded(shared, do_append));
   d.add(method::snapshot, guarded(shared, do_snapshot));
+  d.add(method::fetch, guarded(shared, do_fetch));
 }
 
 }  // namespace shoal::repl

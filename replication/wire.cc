@@ -96,6 +96,28 @@ result<truncate_request> decode_truncate(std::span<const std::byte> p) {
   return done(r, std::move(t));
 }
 
+rpc::bytes encode(const fetch_request& f) {
+  rpc::bytes out;
+  rpc::writer w(out);
+  auto m = w.begin_envelope(kV1);
+  put_ref(w, f.ref);
+  w.u64(f.after_lsn);
+  w.u64(f.after_term);
+  w.u32(f.max_bytes);
+  w.end_envelope(m);
+  return out;
+}
+
+result<fetch_request> decode_fetch(std::span<const std::byte> p) {
+  auto r = open(p);
+  fetch_request f;
+  f.ref = get_ref(r);
+  f.after_lsn = r.u64();
+  f.after_term = r.u64();
+  f.max_bytes = r.u32();
+  return done(r, std::move(f));
+}
+
 rpc::bytes encode(const append_request& a) {
   rpc::bytes out;
   size_t body_bytes = 0;

@@ -18,6 +18,13 @@
 //                      leader's log start; chunks come in order from offset 0; with `last` the
 //                      follower checks the whole file and installs it with those terms.
 //                      answer {u64 received bytes}
+//   fetch    (0x0105)  request {shard_ref, u64 after_lsn, u64 after_term, u32 max_bytes}: a
+//                      newly elected leader asks a host whose log reaches further for the
+//                      durable records after after_lsn (at most max_bytes of bodies, at least
+//                      one record); the receiver checks its record at after_lsn has
+//                      after_term (else [log_mismatch]) and changes nothing. answer: an append
+//                      request {shard_ref, prev_lsn = after_lsn, prev_term = after_term, ...}
+//                      holding the records (none: nothing further)
 //   position answer    {u64 term, u8 leader, u64 last_lsn, u64 last_term, u64 durable_lsn,
 //                      u64 first_lsn, u64 snapshot_lsn}
 //
@@ -42,6 +49,7 @@ inline constexpr uint16_t position = 0x0101;
 inline constexpr uint16_t truncate = 0x0102;
 inline constexpr uint16_t append = 0x0103;
 inline constexpr uint16_t snapshot = 0x0104;
+inline constexpr uint16_t fetch = 0x0105;
 }  // namespace method
 
 struct shard_ref {
@@ -63,6 +71,13 @@ struct position_answer {
 struct truncate_request {
   shard_ref ref;
   uint64_t after_lsn = 0;
+};
+
+struct fetch_request {
+  shard_ref ref;
+  uint64_t after_lsn = 0;
+  uint64_t after_term = 0;
+  uint32_t max_bytes = 0;
 };
 
 struct append_request {
@@ -99,6 +114,8 @@ rpc::bytes encode(const position_answer& a);
 result<position_answer> decode_position(std::span<const std::byte> p);
 rpc::bytes encode(const truncate_request& r);
 result<truncate_request> decode_truncate(std::span<const std::byte> p);
+rpc::bytes encode(const fetch_request& r);
+result<fetch_request> decode_fetch(std::span<const std::byte> p);
 rpc::bytes encode(const append_request& r);
 /// Copies the record bodies out of the payload (they outlive the frame: the shard keeps them).
 result<append_request> decode_append(std::span<const std::byte> p);

@@ -232,7 +232,9 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
     return std::min(total - at, at == 0 && total <= upsert_chunk_ ? total : upsert_chunk_);
   };
   auto run_chunk = [&](mutation chunk, size_t points) -> result<uint64_t> {
-    if (points <= 1) return append_and_apply(std::move(chunk));  // nothing to learn from one
+    if (points == 0) return append_and_apply(std::move(chunk));  // deletes, payloads
+    // One-point chunks are measured too: after one slow chunk (a preempted core, a page fault)
+    // the size may drop to one point, and only measuring those lets it grow back.
     auto t0 = std::chrono::steady_clock::now();
     auto r = append_and_apply(std::move(chunk));
     if (!r) return r.error();
@@ -299,8 +301,18 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   maybe_snapshot();
   if (o.level == durability::replicated) {
     // Durable here; now on enough followers too (their logs are fsynced before they answer).
-    if (!replicator_) co_return errc::replication_unavailable;
-    if (auto r = co_await replicator_->wait_replicated(last); !r) {
+    for (;;) {
+      if (!replicator_) co_return errc::replication_unavailable;
+      const replicator* waited_on = replicator_.get();
+      auto r = co_await replicator_->wait_replicated(last);
+      if (r) break;
+      // The replicator was replaced while this write waited (the cluster's host list changed)
+      // and this shard still leads in the same term: its successor streams the same log, so
+      // wait on it. Only the pointers are compared; the old one may be gone.
+      if (r.error() == errc::closed && replicator_ && replicator_.get() != waited_on && leader_ &&
+          known_term_ == term_at_start && !closed_) {
+        continue;
+      }
       write_errors_.inc();
       co_return r.error();
     }

@@ -94,6 +94,9 @@ void server_side(uint16_t m, bytes_view p) {
     case repl::method::snapshot:
       (void)repl::decode_snapshot_chunk(p);
       break;
+    case repl::method::fetch:
+      (void)repl::decode_fetch(p);
+      break;
     default:
       break;
   }

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "engine/common/base64.h"
 #include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
 #include "tests/support/child_process.h"
@@ -51,14 +52,12 @@ class cluster {
       h.rpc = test::free_port();
       auto logs = dir.path() / ("logs-" + h.id);
       std::filesystem::create_directories(logs);
-      std::vector<std::string> args{"--node-id",
-                                    h.id,
-                                    "--etcd",
-                                    etcd.endpoint(),
-                                    "--advertise",
-                                    "127.0.0.1:" + std::to_string(h.rpc),
-                                    "--replication.lease-ttl",
-                                    "1s"};
+      std::vector<std::string> args{"--node-id",   h.id,
+                                    "--etcd",      etcd.endpoint(),
+                                    "--advertise", "127.0.0.1:" + std::to_string(h.rpc)};
+      if (std::find(extra.begin(), extra.end(), "--replication.lease-ttl") == extra.end()) {
+        args.insert(args.end(), {"--replication.lease-ttl", "1s"});
+      }
       args.insert(args.end(), extra.begin(), extra.end());
       h.proc = std::make_unique<test::shoald_instance>(dir.path() / h.id, logs, args);
       h.proc->set_ports(h.http, h.rpc);
@@ -105,12 +104,20 @@ class cluster {
 
 const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2})";
 
-TEST(Failover, SchemasReachEveryHostAndLeadersAreReplacedWithoutLosingAcknowledgedWrites) {
+// With min-acks 2 of 2 followers every follower holds an acknowledged write; with min-acks 1 the
+// one holding it may not win on every shard, and the winner takes what it lacks from the others
+// before it leads (successor_catch_up.cc). Either way no acknowledged write may be lost.
+class FailoverRounds : public testing::TestWithParam<int> {};
+
+INSTANTIATE_TEST_SUITE_P(MinAcks, FailoverRounds, testing::Values(2, 1),
+                         [](const testing::TestParamInfo<int>& p) {
+                           return "min_acks_" + std::to_string(p.param);
+                         });
+
+TEST_P(FailoverRounds, SchemasReachEveryHostAndLeadersAreReplacedWithoutLosingAcknowledgedWrites) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
-  // Every follower holds an acknowledged write (min-acks 2 of 2), so whichever takes over has
-  // it; with fewer, a successor may lack writes another follower holds (replication/README.md).
-  cluster cl(dir, 3, {"--replication.min-acks", "2"});
+  cluster cl(dir, 3, {"--replication.min-acks", std::to_string(GetParam())});
   for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
   {
     test::http_client c(cl.hosts[1].http);
@@ -313,6 +320,30 @@ TEST(Failover, AFrozenLeaderNeverAcknowledgesAfterASuccessorExists) {
   }
 }
 
+/// The keys etcd holds under `prefix`, with their values.
+std::map<std::string, std::string> etcd_keys(const test::etcd_process& etcd,
+                                             const std::string& prefix) {
+  std::map<std::string, std::string> out;
+  std::string end = prefix;
+  end.back()++;
+  try {
+    test::http_client c(etcd.port(), 2s);
+    auto r = c.request(verb::post, "/v3/kv/range",
+                       R"({"key":")" + base64_encode(prefix) + R"(","range_end":")" +
+                           base64_encode(end) + R"("})");
+    simdjson::dom::parser p;
+    simdjson::dom::array kvs;
+    if (r.status != 200 || p.parse(r.body)["kvs"].get(kvs) != simdjson::SUCCESS) return out;
+    for (auto kv : kvs) {
+      std::string_view k, v;
+      if (kv["key"].get(k) || kv["value"].get(v)) continue;
+      out[base64_decode(k).value_or("")] = base64_decode(v).value_or("");
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
 /// GET /cluster's `result` from a host.
 std::string cluster_status(uint16_t port) {
   test::http_client c(port);
@@ -489,6 +520,83 @@ TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
       dir.path() / "ctl-bad.log");
   EXPECT_EQ(code, 2) << out;
   EXPECT_EQ(cl.wait_leader("docs"), third);
+}
+
+// min-acks 1 of 2 followers: a write acknowledged through one follower only, and the other one
+// wins the election (the one holding the write is frozen just after it published its
+// position, so the other campaigns once the liveness wait is over). The winner must take the
+// write from the frozen host before it leads (successor_catch_up.cc) — without that, the
+// frozen host's copy is cut when it returns and the acknowledged write is gone.
+TEST(Failover, AWinnerTakesWhatAnotherFollowerHoldsBeforeItLeads) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  // A 3 s lease: the frozen host's position stays in etcd while the other one campaigns.
+  cluster cl(dir, 3, {"--replication.min-acks", "1", "--replication.lease-ttl", "3s"});
+  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
+  {
+    test::http_client c(cl.hosts[0].http);
+    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
+  }
+  host* old = cl.wait_leader("docs");
+  ASSERT_NE(old, nullptr);
+  host* holder = nullptr;
+  host* winner = nullptr;
+  for (auto& h : cl.hosts) {
+    if (&h != old) (holder ? winner : holder) = &h;
+  }
+  // Only the holder gets these: the other follower is frozen while they are written.
+  winner->proc->process()->signal(SIGSTOP);
+  {
+    test::http_client c(old->http, 10s);
+    auto r = c.request(verb::put, "/collections/docs/points?wait=true&durability=replicated",
+                       points_body(7'000'000, 7'000'100));
+    ASSERT_EQ(r.status, 200u) << r.body;
+  }
+  // Positions stay in etcd from the first election; the holder's changes once it publishes
+  // what it holds now.
+  const std::string positions = "/shoal/positions/docs/";
+  const std::string before = etcd_keys(cl.etcd, positions)[positions + holder->id];
+  old->proc->kill();
+  old->up = false;
+  winner->proc->process()->signal(SIGCONT);
+  // Once the lease lapses both publish their positions; then the holder is frozen before it
+  // can campaign (it would win: it holds more).
+  auto t0 = std::chrono::steady_clock::now();
+  bool both = false;
+  while (!both && std::chrono::steady_clock::now() - t0 < 20s) {
+    auto keys = etcd_keys(cl.etcd, positions);
+    both = keys.count(positions + winner->id) && keys.count(positions + holder->id) &&
+           keys[positions + holder->id] != before;
+    if (!both) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(both) << "no positions published";
+  holder->proc->process()->signal(SIGSTOP);
+  // The other host wins after the liveness wait; the holder wakes while it catches up.
+  bool won = false;
+  t0 = std::chrono::steady_clock::now();
+  while (!won && std::chrono::steady_clock::now() - t0 < 20s) {
+    auto keys = etcd_keys(cl.etcd, "/shoal/leaders/docs");
+    won = keys.count("/shoal/leaders/docs") &&
+          keys["/shoal/leaders/docs"].find(R"("node":")" + winner->id + '"') != std::string::npos;
+    if (!won) std::this_thread::sleep_for(5ms);
+  }
+  holder->proc->process()->signal(SIGCONT);
+  ASSERT_TRUE(won) << winner->id << " did not win;\n" << winner->proc->log();
+  ASSERT_EQ(cl.wait_leader("docs"), winner);
+  auto have = ids(winner->http, "docs");
+  size_t missing = 0;
+  for (uint64_t id = 7'000'000; id < 7'000'100; ++id) missing += have.count(id) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "the new leader lacks acknowledged points; its log:\n"
+                         << winner->proc->log();
+  EXPECT_NE(winner->proc->log().find("records from " + holder->id), std::string::npos)
+      << winner->proc->log();
+  // The holder follows and keeps them too.
+  bool same = false;
+  for (int i = 0; i < 200 && !same; ++i) {
+    same = ids(holder->http, "docs") == ids(winner->http, "docs");
+    if (!same) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(same);
 }
 
 }  // namespace
