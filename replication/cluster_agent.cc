@@ -17,6 +17,39 @@ spdlog::logger& log() {
   return l;
 }
 
+/// Rendezvous hashing: each host's weight for a collection; the heaviest hold it.
+uint64_t weight(std::string_view collection, std::string_view host) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : collection) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  h = (h ^ '/') * 1099511628211ull;
+  for (char c : host) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+std::string encode_placement(const std::vector<std::string>& hosts) {
+  std::string out;
+  json_writer w(out);
+  w.begin_array();
+  for (auto& h : hosts) w.value(h);
+  w.end_array();
+  return out;
+}
+
+/// Empty when malformed (then the collection is treated as placed on every host).
+std::vector<std::string> decode_placement(std::string_view json) {
+  simdjson::dom::parser p;
+  simdjson::padded_string padded(json);
+  simdjson::dom::array hosts;
+  std::vector<std::string> out;
+  if (p.parse(padded).get(hosts)) return out;
+  for (auto h : hosts) {
+    std::string_view id;
+    if (h.get(id)) return {};
+    out.emplace_back(id);
+  }
+  return out;
+}
+
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -31,6 +64,16 @@ cluster_agent::~cluster_agent() = default;
 
 std::string cluster_agent::key(std::string_view kind, std::string_view name) const {
   return fmt::format("{}/{}/{}", s_.prefix, kind, name);
+}
+
+bool cluster_agent::holds(const std::string& name, const std::string& id) const {
+  auto it = placement_.find(name);
+  return it == placement_.end() || it->second.empty() ||
+         std::find(it->second.begin(), it->second.end(), id) != it->second.end();
+}
+
+bool cluster_agent::placed_here(const std::string& name) const {
+  return holds(name, s_.node_id);
 }
 
 awaitable<result<void>> cluster_agent::connect() {
@@ -163,14 +206,25 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
 }
 
 awaitable<result<void>> cluster_agent::sync_schemas() {
+  // Placement first: a schema seen without its placement would be created everywhere.
+  auto placed = co_await etcd_->get_prefix(s_.prefix + "/placement/");
+  if (!placed) co_return placed.error();
   auto all = co_await etcd_->get_prefix(s_.prefix + "/collections/");
   if (!all) co_return all.error();
-  std::set<std::string> in_etcd;
+  placement_.clear();
+  for (auto& kv : placed->kvs) {
+    placement_[kv.key.substr(s_.prefix.size() + 11)] = decode_placement(kv.value);
+  }
+  std::set<std::string> in_etcd, elsewhere;
   auto& local = colls_->local();
   for (auto& kv : all->kvs) {
     auto name = kv.key.substr(s_.prefix.size() + 13);
     in_etcd.insert(name);
     if (local.find(name)) continue;
+    if (!placed_here(name)) {
+      elsewhere.insert(name);
+      continue;
+    }
     auto cfg = shard::collection_config::from_json(kv.value);
     if (!cfg) {
       log().error("collection {} in etcd has a configuration this node cannot read: {}", name,
@@ -203,6 +257,10 @@ awaitable<result<void>> cluster_agent::sync_schemas() {
     }
   }
   known_schemas_ = std::move(in_etcd);
+  {
+    std::lock_guard l(mu_);
+    elsewhere_ = std::move(elsewhere);
+  }
   co_return result<void>{};
 }
 
@@ -215,6 +273,24 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
       l->revision = kv.mod_revision;
       l->lease = kv.lease;
       current[kv.key.substr(s_.prefix.size() + 9)] = *l;
+    }
+  }
+  {
+    // Collections held by other hosts: where to send their requests.
+    auto local = colls_->local().names();
+    std::lock_guard l(mu_);
+    std::erase_if(leaders_, [&](const auto& entry) {  // dropped meanwhile
+      return !elsewhere_.count(entry.first) &&
+             std::find(local.begin(), local.end(), entry.first) == local.end();
+    });
+    for (auto& name : elsewhere_) {
+      auto it = current.find(name);
+      auto h = it == current.end() ? hosts_.end() : hosts_.find(it->second.node);
+      if (h == hosts_.end()) {
+        leaders_.erase(name);
+      } else {
+        leaders_[name] = {it->second, h->second};
+      }
     }
   }
   auto now = std::chrono::steady_clock::now();
@@ -346,7 +422,7 @@ awaitable<result<void>> cluster_agent::publish_position(const std::string& name,
 awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t term) {
   std::vector<follower_address> followers;
   for (auto& [id, h] : hosts_) {
-    if (id == s_.node_id) continue;
+    if (id == s_.node_id || !holds(name, id)) continue;
     auto colon = h.rpc.rfind(':');
     if (colon == std::string::npos) continue;
     follower_address f;
@@ -407,21 +483,49 @@ awaitable<result<void>> cluster_agent::on_shard_open(const shard::collection_con
   co_return co_await s.become_follower(s.position().term);
 }
 
-awaitable<result<void>> cluster_agent::announce_create(const shard::collection_config& c) {
+awaitable<result<bool>> cluster_agent::announce_create(const shard::collection_config& c) {
   auto k = key("collections", c.name);
+  auto where = key("placement", c.name);
   auto json = c.to_json();
-  auto r = co_await etcd_->txn({etcd::compare::absent(k)}, {etcd::txn_op::put(k, json)},
-                               {etcd::txn_op::get(k)});
-  if (!r) co_return r.error();
+  std::vector<etcd::txn_op> puts{etcd::txn_op::put(k, json)};
+  std::vector<std::string> hosts;
+  if (c.replication_factor_given && c.replication_factor < hosts_.size()) {
+    // The heaviest hosts for this name hold it: spread over the hosts, stable for a name.
+    for (auto& [id, h] : hosts_) hosts.push_back(id);
+    std::sort(hosts.begin(), hosts.end(), [&](const std::string& a, const std::string& b) {
+      return std::pair(weight(c.name, a), a) > std::pair(weight(c.name, b), b);
+    });
+    hosts.resize(c.replication_factor);
+    std::sort(hosts.begin(), hosts.end());
+    puts.push_back(etcd::txn_op::put(where, encode_placement(hosts)));
+  } else {
+    puts.push_back(etcd::txn_op::erase(where));  // on every host (a stale one goes)
+  }
+  auto r = co_await etcd_->txn({etcd::compare::absent(k)}, puts,
+                               {etcd::txn_op::get(k), etcd::txn_op::get(where)});
+  if (!r) co_return error_result<bool>(r.error());
   if (r->succeeded) {
     known_schemas_.insert(c.name);
-    co_return result<void>{};
+    if (hosts.empty()) {
+      placement_.erase(c.name);
+    } else {
+      placement_[c.name] = hosts;
+      log().info("collection {}: placed on {} of {} hosts: {}", c.name, hosts.size(), hosts_.size(),
+                 fmt::join(hosts, ", "));
+    }
+    if (!placed_here(c.name)) {
+      std::lock_guard l(mu_);
+      elsewhere_.insert(c.name);
+    }
+    co_return result<bool>(placed_here(c.name));
   }
-  // Someone created it first: the same configuration is fine (idempotent), another is not.
-  if (!r->ranges.empty() && !r->ranges[0].kvs.empty() && r->ranges[0].kvs[0].value == json) {
-    co_return result<void>{};
-  }
-  co_return shard::errc::collection_exists;
+  // Someone created it first: the same configuration is fine (idempotent) on a host that is to
+  // hold it and has not created it yet; anywhere else it exists.
+  bool same = !r->ranges.empty() && !r->ranges[0].kvs.empty() && r->ranges[0].kvs[0].value == json;
+  bool here = r->ranges.size() < 2 || r->ranges[1].kvs.empty() ||
+              std::ranges::count(decode_placement(r->ranges[1].kvs[0].value), s_.node_id) > 0;
+  if (same && here) co_return result<bool>(true);
+  co_return error_result<bool>(make_error_code(shard::errc::collection_exists));
 }
 
 awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
@@ -429,7 +533,19 @@ awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
   if (!r) co_return r.error();
   known_schemas_.erase(name);
   (void)co_await etcd_->erase_prefix(key("positions", name + "/"));
+  (void)co_await etcd_->erase(key("placement", name));
+  placement_.erase(name);
+  {
+    std::lock_guard l(mu_);
+    elsewhere_.erase(name);
+    leaders_.erase(name);
+  }
   co_return result<void>{};
+}
+
+std::vector<std::string> cluster_agent::held_elsewhere() const {
+  std::lock_guard l(mu_);
+  return {elsewhere_.begin(), elsewhere_.end()};
 }
 
 cluster_view cluster_agent::describe() const {

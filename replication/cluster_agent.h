@@ -7,8 +7,11 @@
 //   P/collections/<name> the collection's configuration (collection.json's form)
 //   P/leaders/<name>, P/terms/<name>                                         election.h
 //
-// Every host holds every shard of every collection; one host leads each collection (all its
-// shards) in a term. The agent (core 0) keeps the node's lease alive and, every `poll`:
+// A collection created with `replication_factor` R is placed on R of the registered hosts
+// (P/placement/<name>, decided once at creation by rendezvous hashing); without it, on every
+// host. Its holders keep a replica of every shard; one of them leads the collection (all its
+// shards) in a term. Other hosts send its requests there (REST 307, RPC not_leader). The agent
+// (core 0) keeps the node's lease alive and, every `poll`:
 //  * registers the host and reads the host list (the leader ships to every other host);
 //  * applies schema changes: a collection that appears in etcd is created here, one that
 //    disappears is dropped here; a client's create/drop goes to etcd first (announce_*);
@@ -82,11 +85,13 @@ class cluster_agent {
 
   // Hooks (collections.h node_options and leader_hint.h).
   awaitable<result<void>> on_shard_open(const shard::collection_config& c, shard::shard& s);
-  awaitable<result<void>> announce_create(const shard::collection_config& c);
+  awaitable<result<bool>> announce_create(const shard::collection_config& c);
   awaitable<result<void>> announce_drop(const std::string& name);
   std::optional<shard::leader_info> leader_of(std::string_view collection) const;
   /// The hosts and who leads what, for GET /cluster. Any core.
   cluster_view describe() const;
+  /// Collections of the cluster this host does not hold (placed on other hosts). Any core.
+  std::vector<std::string> held_elsewhere() const;
 
   /// On core 0: moves the leadership of a collection to another host (leader_handoff.h).
   /// Returns once the new leader holds the key, or with why it did not happen.
@@ -131,6 +136,10 @@ class cluster_agent {
                                   int64_t request_revision, int64_t request_lease, std::string why);
   bool may_acknowledge(const std::string& name, uint64_t term) const;
   std::string key(std::string_view kind, std::string_view name) const;
+  /// This host holds `name` (its placement names it, or it is placed on every host).
+  bool placed_here(const std::string& name) const;
+  /// Whether host `id` holds `name`.
+  bool holds(const std::string& name, const std::string& id) const;
 
   agent_settings s_;
   rt::sharded<shard::collections>* colls_ = nullptr;
@@ -138,6 +147,7 @@ class cluster_agent {
   std::unique_ptr<etcd::lease_keeper> lease_;
   std::map<std::string, host> hosts_;    // by id, this one included
   std::set<std::string> known_schemas_;  // names seen in etcd at the last sync
+  std::map<std::string, std::vector<std::string>> placement_;  // absent: on every host
   std::map<std::string, view> views_;
   std::set<std::string> handing_over_;  // collections in hand_over now
   bool stopping_ = false;
@@ -150,6 +160,7 @@ class cluster_agent {
   std::map<std::string, uint64_t, std::less<>> leading_;  // name -> term; guarded by mu_
   std::set<std::string, std::less<>> fenced_;  // leading, but taking no writes; guarded by mu_
   std::vector<host_view> host_views_;          // hosts_ for describe(); guarded by mu_
+  std::set<std::string> elsewhere_;            // held by other hosts only; guarded by mu_
   std::atomic<int64_t> lease_valid_until_ns_{0};
 };
 

@@ -132,6 +132,7 @@ awaitable<void> application::start_and_serve() {
       co_return;
     }
     shard::set_leader_lookup([agent](std::string_view name) { return agent->leader_of(name); });
+    shard::set_remote_collections([agent] { return agent->held_elsewhere(); });
     cfg_.storage.on_shard_open = [agent](const shard::collection_config& c, shard::shard& s) {
       return agent->on_shard_open(c, s);
     };

@@ -264,6 +264,7 @@ decoded<collection_config> collection_config::decode_create(std::string name, el
   if (!body.is_object()) return input_error::format("expected a JSON object");
   if (auto e = read_u32(body, "shard_number", "", 1, 1024, c.shard_number)) return *e;
   if (auto e = read_u32(body, "replication_factor", "", 1, 16, c.replication_factor)) return *e;
+  c.replication_factor_given = body["replication_factor"].error() == simdjson::SUCCESS;
   if (auto e = read_u32(body, "write_consistency_factor", "", 1, 16, c.write_consistency_factor)) {
     return *e;
   }

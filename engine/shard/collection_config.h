@@ -63,6 +63,9 @@ struct collection_config {
   std::vector<std::string> sparse_vectors;
   uint32_t shard_number = 1;
   uint32_t replication_factor = 1;
+  /// The create request named replication_factor (a cluster then places the collection on
+  /// that many hosts; without it, on every host). Not stored: placement is decided once.
+  bool replication_factor_given = false;
   uint32_t write_consistency_factor = 1;
   bool on_disk_payload = false;
   durability default_durability = durability::local;

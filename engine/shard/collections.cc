@@ -187,7 +187,9 @@ awaitable<result<void>> collections::create(rt::sharded<collections>& all, colle
   auto lock = co_await self.admin_lock_.acquire(1);
   if (self.find(cfg.name)) co_return errc::collection_exists;
   if (announce && self.opts_.announce_create) {
-    if (auto a = co_await self.opts_.announce_create(cfg); !a) co_return a.error();
+    auto here = co_await self.opts_.announce_create(cfg);
+    if (!here) co_return here.error();
+    if (!*here) co_return result<void>{};               // other hosts hold it
     if (self.find(cfg.name)) co_return result<void>{};  // the cluster's copy arrived meanwhile
   }
   auto dir = self.dir_of(cfg.name);

@@ -39,8 +39,9 @@ struct node_options {
   std::function<awaitable<result<void>>(const collection_config&, shard&)> on_shard_open;
   /// Cluster mode: run on core 0 before a client's create or drop changes this node, under the
   /// admin lock; the cluster layer records the change (etcd) first and may refuse it. Changes
-  /// the cluster itself makes here pass announce = false.
-  std::function<awaitable<result<void>>(const collection_config&)> announce_create;
+  /// the cluster itself makes here pass announce = false. announce_create answers whether the
+  /// collection is placed on this node (false: created for the cluster, held by other hosts).
+  std::function<awaitable<result<bool>>(const collection_config&)> announce_create;
   std::function<awaitable<result<void>>(const std::string&)> announce_drop;
 };
 

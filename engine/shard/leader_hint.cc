@@ -8,7 +8,20 @@ std::function<std::optional<leader_info>(std::string_view)>& lookup() {
   return fn;
 }
 
+std::function<std::vector<std::string>()>& remote() {
+  static std::function<std::vector<std::string>()> fn;
+  return fn;
+}
+
 }  // namespace
+
+void set_remote_collections(std::function<std::vector<std::string>()> fn) {
+  remote() = std::move(fn);
+}
+
+std::vector<std::string> remote_collections() {
+  return remote() ? remote()() : std::vector<std::string>{};
+}
 
 void set_leader_lookup(std::function<std::optional<leader_info>(std::string_view)> fn) {
   lookup() = std::move(fn);

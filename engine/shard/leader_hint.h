@@ -1,7 +1,9 @@
 #pragma once
 // Where requests for a collection go when another host leads it: for the errors that refuse
 // writes on a follower (REST 421 naming the leader, RPC not_leader carrying its address, which
-// the C++ client follows) and for reads sent to the leader (REST read=leader, a 307 there).
+// the C++ client follows), for reads sent to the leader (REST read=leader, a 307 there), and
+// for every request about a collection this host does not hold (placed on other hosts: a 307
+// to its leader).
 // The cluster layer sets the lookup once at startup, before any server starts, and never again,
 // so every core reads it without locks; a single node leaves it unset.
 
@@ -9,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shoal::shard {
 
@@ -22,5 +25,10 @@ struct leader_info {
 void set_leader_lookup(std::function<std::optional<leader_info>(std::string_view)> fn);
 /// nullopt when this host leads `collection`, or in a single node.
 std::optional<leader_info> leader_of(std::string_view collection);
+
+/// The cluster's collections that this host does not hold (set once at startup, like the
+/// leader lookup; unset: none).
+void set_remote_collections(std::function<std::vector<std::string>()> fn);
+std::vector<std::string> remote_collections();
 
 }  // namespace shoal::shard

@@ -5,6 +5,7 @@
 #include "engine/runtime/smp.h"
 #include "engine/shard/collections.h"
 #include "engine/shard/errc.h"
+#include "engine/shard/leader_hint.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
 #include "net/rest/rest_api.h"
@@ -40,6 +41,8 @@ void add_collection_routes(http::router& r, rest_context ctx) {
     json_writer w(out);
     w.begin_object().key("collections").begin_array();
     for (auto& n : coord->all().local().names()) w.begin_object().field("name", n).end_object();
+    // In a cluster, those placed on other hosts too (requests about them are redirected there).
+    for (auto& n : shard::remote_collections()) w.begin_object().field("name", n).end_object();
     w.end_array().end_object();
     co_return ok(out, req.elapsed_seconds());
   });

@@ -14,6 +14,7 @@
 #include "engine/runtime/smp.h"
 #include "engine/shard/collections.h"
 #include "engine/shard/errc.h"
+#include "engine/shard/leader_hint.h"
 #include "net/rest/decode.h"
 #include "net/rest/encode.h"
 #include "net/rest/rest_api.h"
@@ -274,6 +275,36 @@ void ensure_stats(rest_context& ctx) {
   if (!ctx.stats) ctx.stats = std::make_shared<rest_stats>(rt::runtime::current().core_count());
 }
 
+namespace {
+
+/// A 307 to the leader of a collection placed on other hosts; nullopt when it is here (or
+/// unknown anywhere: the handler answers 404).
+std::optional<response> redirect_if_elsewhere(shard::coordinator* coord,
+                                              const request_context& req) {
+  auto name = req.path_param("name");
+  if (!name || coord->all().local().find(*name)) return std::nullopt;
+  auto leader = shard::leader_of(*name);
+  if (!leader || leader->http_url.empty()) {
+    auto remote = shard::remote_collections();
+    if (std::find(remote.begin(), remote.end(), *name) == remote.end()) return std::nullopt;
+    return http::error_json(
+        http::status::service_unavailable,
+        fmt::format("Service unavailable: collection `{}` is held by other hosts and none of "
+                    "them leads it now (an election is under way); retry",
+                    *name),
+        req.elapsed_seconds());
+  }
+  response r = http::error_json(
+      http::status::temporary_redirect,
+      fmt::format("Redirect: collection `{}` is held by other hosts; its leader is {}", *name,
+                  leader->description),
+      req.elapsed_seconds());
+  r.headers.emplace_back("Location", leader->http_url + std::string(req.req.target()));
+  return r;
+}
+
+}  // namespace
+
 void install_routes(http::router& r, const http::router& api, const rest_context& ctx) {
   auto* stats = ctx.stats.get();
   auto* coord = ctx.coordinator;
@@ -283,12 +314,18 @@ void install_routes(http::router& r, const http::router& api, const rest_context
     const auto& route = api.at(i);
     auto id = stats->add_route(boost::beast::http::to_string(route.method), route.pattern);
     bool has_collection = route.pattern.find("{name}") != std::string::npos;
+    // Requests about a collection this host does not hold go to a host that does. Creating and
+    // dropping go through the cluster (etcd) from any host.
+    bool follows_placement =
+        has_collection && !(route.pattern == "/collections/{name}" &&
+                            (route.method == verb::put || route.method == verb::delete_));
     r.add(
         route.method, route.pattern,
-        [fn = route.fn, stats, coord, id, has_collection, keep,
+        [fn = route.fn, stats, coord, id, has_collection, follows_placement, keep,
          depth](request_context& req) -> awaitable<response> {
           set_json_depth_limit(depth);  // this core's parser, for the body the handler parses
-          auto res = co_await fn(req);
+          auto res = follows_placement ? redirect_if_elsewhere(coord, req) : std::nullopt;
+          if (!res) res = co_await fn(req);
           // The handler is done with the parser's document; a big body's memory goes back.
           release_parser_memory(keep);
           std::string_view collection;
@@ -296,8 +333,8 @@ void install_routes(http::router& r, const http::router& api, const rest_context
             auto name = req.path_param("name");
             if (name && coord->all().local().find(*name)) collection = *name;
           }
-          stats->record(id, collection, static_cast<unsigned>(res.code), req.elapsed_seconds());
-          co_return res;
+          stats->record(id, collection, static_cast<unsigned>(res->code), req.elapsed_seconds());
+          co_return std::move(*res);
         },
         route.options);
   }

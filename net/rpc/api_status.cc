@@ -16,6 +16,10 @@ error error_of(const error_code& ec, std::string_view collection) {
   if (ec.category() == category_of<shard::errc>()) {
     switch (static_cast<shard::errc>(ec.value())) {
       case shard::errc::collection_not_found:
+        // Placed on other hosts: not_leader names its leader, which the C++ client follows.
+        if (auto leader = shard::leader_of(collection); leader && !leader->rpc_address.empty()) {
+          return {status::not_leader, leader->rpc_address + " " + leader->description};
+        }
         return {status::not_found,
                 fmt::format("Not found: Collection `{}` doesn't exist!", collection)};
       case shard::errc::collection_exists:

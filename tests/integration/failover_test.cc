@@ -18,6 +18,7 @@
 #include <simdjson.h>
 
 #include "engine/common/base64.h"
+#include "net/rpc/client.h"
 #include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
 #include "tests/support/child_process.h"
@@ -597,6 +598,112 @@ TEST(Failover, AWinnerTakesWhatAnotherFollowerHoldsBeforeItLeads) {
     if (!same) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(same);
+}
+
+// replication_factor 2 of 3 hosts: two hosts hold the collection (its data, its elections),
+// the third knows it exists and sends every request about it to the leader — REST with a 307
+// that HTTP clients follow, RPC with not_leader that the C++ client follows.
+TEST(Failover, ACollectionLivesOnReplicationFactorHosts) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3);
+  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
+  // The host taking the create knows all three, so the placement chooses among them.
+  bool all_known = false;
+  for (int i = 0; i < 100 && !all_known; ++i) {
+    simdjson::dom::parser p;
+    simdjson::dom::object peers;
+    auto body = cluster_status(cl.hosts[0].http);
+    all_known =
+        p.parse(body)["result"]["peers"].get(peers) == simdjson::SUCCESS && peers.size() == 3;
+    if (!all_known) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(all_known);
+  {
+    test::http_client c(cl.hosts[0].http);
+    auto r = c.request(verb::put, "/collections/placed",
+                       R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2,)"
+                       R"("replication_factor":2})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+  }
+  auto placement = etcd_keys(cl.etcd, "/shoal/placement/placed")["/shoal/placement/placed"];
+  std::vector<host*> holders;
+  host* other = nullptr;
+  for (auto& h : cl.hosts) {
+    if (placement.find('"' + h.id + '"') != std::string::npos) {
+      holders.push_back(&h);
+    } else {
+      other = &h;
+    }
+  }
+  ASSERT_EQ(holders.size(), 2u) << placement;
+  ASSERT_NE(other, nullptr);
+  host* leader = cl.wait_leader("placed");
+  ASSERT_NE(leader, nullptr);
+  EXPECT_TRUE(leader == holders[0] || leader == holders[1]) << leader->id;
+  {
+    test::http_client c(leader->http);
+    ASSERT_EQ(
+        c.request(verb::put, "/collections/placed/points?wait=true", points_body(0, 100)).status,
+        200u);
+  }
+  host* follower = leader == holders[0] ? holders[1] : holders[0];
+  EXPECT_TRUE(test::converges(follower->http, "placed", 101));  // with the probe point
+  // Only the holders have its files.
+  for (auto& h : cl.hosts) {
+    bool has = std::filesystem::exists(dir.path() / h.id / "collections" / "placed");
+    EXPECT_EQ(has, &h != other) << h.id;
+  }
+
+  // The third host lists it and redirects every request about it to the leader.
+  test::http_client c(other->http);
+  auto list = c.request(verb::get, "/collections");
+  EXPECT_NE(list.body.find(R"("name":"placed")"), std::string::npos) << list.body;
+  const std::string location = "http://127.0.0.1:" + std::to_string(leader->http);
+  for (auto [method, target, body] :
+       {std::tuple{verb::get, std::string("/collections/placed"), std::string()},
+        std::tuple{verb::post, std::string("/collections/placed/points/count"),
+                   std::string(R"({"exact":true})")},
+        std::tuple{verb::put, std::string("/collections/placed/points?wait=true"),
+                   points_body(100, 110)}}) {
+    auto r = c.request(method, target, body);
+    EXPECT_EQ(r.status, 307u) << target << ": " << r.body;
+    EXPECT_EQ(r.header("location"), location + target) << target;
+    // Followed as a client does (same method and body), it is answered there.
+    test::http_client there(leader->http);
+    EXPECT_EQ(there.request(method, target, body).status, 200u) << target;
+  }
+  // Creating it again through the third host: it exists.
+  EXPECT_EQ(c.request(verb::put, "/collections/placed",
+                      R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2,)"
+                      R"("replication_factor":2})")
+                .status,
+            409u);
+
+  // RPC: the C++ client follows not_leader from the third host to the leader.
+  rpc::client_options o;
+  o.host = "127.0.0.1";
+  o.port = other->rpc;
+  o.request_timeout = 10s;
+  rpc::sync_client rc(o);
+  std::vector<data::point_id> ids = {data::point_id::number(500), data::point_id::number(501)};
+  std::vector<float> vectors = {1, 2, 3, 4, 4, 3, 2, 1};
+  auto w = rc.upsert({.collection = "placed", .dim = 4, .ids = ids, .vectors = vectors});
+  ASSERT_TRUE(w) << w.error().describe();
+  EXPECT_EQ(rc.async().target(), "127.0.0.1:" + std::to_string(leader->rpc));
+  EXPECT_TRUE(test::converges(follower->http, "placed", 113));
+
+  // Dropped through the third host, it goes from the holders.
+  EXPECT_EQ(c.request(verb::delete_, "/collections/placed").status, 200u);
+  for (auto* h : holders) {
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      gone = test::http_client(h->http).request(verb::get, "/collections/placed").status == 404;
+      if (!gone) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(gone) << h->id;
+  }
+  EXPECT_EQ(c.request(verb::get, "/collections/placed").status, 404u);
 }
 
 }  // namespace
