@@ -99,9 +99,32 @@ class cluster {
     }
     return nullptr;
   }
+  /// Starts every host, creates `name` through the first, and returns its leader (null if
+  /// something failed; the test has been told why).
+  host* start_with(const std::string& name, const char* config) {
+    for (auto& h : hosts) {
+      if (!start(h)) return nullptr;
+    }
+    test::http_client c(hosts[0].http);
+    auto r = c.request(boost::beast::http::verb::put, "/collections/" + name, config);
+    if (r.status != 200) {
+      ADD_FAILURE() << "creating " << name << ": " << r.status << " " << r.body;
+      return nullptr;
+    }
+    return wait_leader(name);
+  }
   test::etcd_process etcd;
   std::vector<host> hosts;
 };
+
+/// Waits until the host at `port` holds exactly the point ids of the one at `like`.
+bool same_points(uint16_t port, uint16_t like, const std::string& name) {
+  for (int i = 0; i < 200; ++i) {
+    if (ids(port, name) == ids(like, name)) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
 
 const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2})";
 
@@ -265,12 +288,7 @@ TEST(Failover, AFrozenLeaderNeverAcknowledgesAfterASuccessorExists) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
   cluster cl(dir, 3);
-  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
-  {
-    test::http_client c(cl.hosts[0].http);
-    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
-  }
-  host* old = cl.wait_leader("docs");
+  host* old = cl.start_with("docs", kCollection);
   ASSERT_NE(old, nullptr);
   // Freeze it: its lease lapses, another host takes over.
   old->proc->process()->signal(SIGSTOP);
@@ -309,13 +327,7 @@ TEST(Failover, AFrozenLeaderNeverAcknowledgesAfterASuccessorExists) {
   EXPECT_GT(refused.load(), 0);
   old->up = true;
   // It follows the new leader afterwards and holds none of what it refused.
-  auto want = ids(next->http, "docs");
-  bool same = false;
-  for (int i = 0; i < 200 && !same; ++i) {
-    same = ids(old->http, "docs") == want;
-    if (!same) std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_TRUE(same);
+  EXPECT_TRUE(same_points(old->http, next->http, "docs"));
   for (uint64_t id : ids(old->http, "docs")) {
     EXPECT_FALSE(id >= 5'000'000u && id < 5'000'050u) << "a refused write survived: " << id;
   }
@@ -368,12 +380,7 @@ TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
   cluster cl(dir, 3);
-  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
-  {
-    test::http_client c(cl.hosts[0].http);
-    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
-  }
-  host* from = cl.wait_leader("docs");
+  host* from = cl.start_with("docs", kCollection);
   ASSERT_NE(from, nullptr);
   host* to = nullptr;
   host* asker = nullptr;  // a third host takes the request: it only talks to etcd
@@ -464,13 +471,7 @@ TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
     for (auto& h : cl.hosts) std::printf("==== %s\n%s\n", h.id.c_str(), h.proc->log().c_str());
   }
   // The old leader follows and converges; every host reports the new leader.
-  auto want = ids(to->http, "docs");
-  bool same = false;
-  for (int i = 0; i < 200 && !same; ++i) {
-    same = ids(from->http, "docs") == want;
-    if (!same) std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_TRUE(same) << from->id << " did not converge";
+  EXPECT_TRUE(same_points(from->http, to->http, "docs")) << from->id << " did not converge";
   for (auto& h : cl.hosts) {
     bool known = false;
     for (int i = 0; i < 100 && !known; ++i) {
@@ -533,12 +534,7 @@ TEST(Failover, AWinnerTakesWhatAnotherFollowerHoldsBeforeItLeads) {
   test::tmpdir dir;
   // A 3 s lease: the frozen host's position stays in etcd while the other one campaigns.
   cluster cl(dir, 3, {"--replication.min-acks", "1", "--replication.lease-ttl", "3s"});
-  for (auto& h : cl.hosts) ASSERT_TRUE(cl.start(h));
-  {
-    test::http_client c(cl.hosts[0].http);
-    ASSERT_EQ(c.request(verb::put, "/collections/docs", kCollection).status, 200u);
-  }
-  host* old = cl.wait_leader("docs");
+  host* old = cl.start_with("docs", kCollection);
   ASSERT_NE(old, nullptr);
   host* holder = nullptr;
   host* winner = nullptr;
@@ -592,12 +588,7 @@ TEST(Failover, AWinnerTakesWhatAnotherFollowerHoldsBeforeItLeads) {
   EXPECT_NE(winner->proc->log().find("records from " + holder->id), std::string::npos)
       << winner->proc->log();
   // The holder follows and keeps them too.
-  bool same = false;
-  for (int i = 0; i < 200 && !same; ++i) {
-    same = ids(holder->http, "docs") == ids(winner->http, "docs");
-    if (!same) std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_TRUE(same);
+  EXPECT_TRUE(same_points(holder->http, winner->http, "docs"));
 }
 
 // replication_factor 2 of 3 hosts: two hosts hold the collection (its data, its elections),
