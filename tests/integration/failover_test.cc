@@ -376,6 +376,15 @@ std::string reported_leader(uint16_t port, const std::string& name) {
   return std::string(leader);
 }
 
+/// Waits until GET /cluster on `h` names `leader` as the leader of docs.
+bool reports_leader(const host& h, const std::string& leader) {
+  for (int i = 0; i < 100; ++i) {
+    if (reported_leader(h.http, "docs") == leader) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
@@ -389,14 +398,7 @@ TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
     (to ? asker : to) = &h;
   }
   // Every host knows the leader and all three hosts.
-  for (auto& h : cl.hosts) {
-    bool known = false;
-    for (int i = 0; i < 100 && !known; ++i) {
-      known = reported_leader(h.http, "docs") == from->id;
-      if (!known) std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_TRUE(known) << h.id << ": " << cluster_status(h.http);
-  }
+  for (auto& h : cl.hosts) EXPECT_TRUE(reports_leader(h, from->id)) << cluster_status(h.http);
   {
     simdjson::dom::parser p;
     auto body = cluster_status(asker->http);
@@ -472,14 +474,7 @@ TEST(Failover, ALeaderMovedByHandLosesNoAcknowledgedWrite) {
   }
   // The old leader follows and converges; every host reports the new leader.
   EXPECT_TRUE(same_points(from->http, to->http, "docs")) << from->id << " did not converge";
-  for (auto& h : cl.hosts) {
-    bool known = false;
-    for (int i = 0; i < 100 && !known; ++i) {
-      known = reported_leader(h.http, "docs") == to->id;
-      if (!known) std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_TRUE(known) << h.id << ": " << cluster_status(h.http);
-  }
+  for (auto& h : cl.hosts) EXPECT_TRUE(reports_leader(h, to->id)) << cluster_status(h.http);
 
   // Refusals name the problem and change nothing.
   auto refuse = [&](const std::string& query, const std::string& body, unsigned want_status,
