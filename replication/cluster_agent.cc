@@ -206,11 +206,13 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
 }
 
 awaitable<result<void>> cluster_agent::sync_schemas() {
-  // Placement first: a schema seen without its placement would be created everywhere.
-  auto placed = co_await etcd_->get_prefix(s_.prefix + "/placement/");
-  if (!placed) co_return placed.error();
+  // Schemas first, then placements: both are written in one transaction, so every schema read
+  // here has its placement visible to the second read (the other order could see a new schema
+  // without its placement, and create it on every host).
   auto all = co_await etcd_->get_prefix(s_.prefix + "/collections/");
   if (!all) co_return all.error();
+  auto placed = co_await etcd_->get_prefix(s_.prefix + "/placement/");
+  if (!placed) co_return placed.error();
   placement_.clear();
   for (auto& kv : placed->kvs) {
     placement_[kv.key.substr(s_.prefix.size() + 11)] = decode_placement(kv.value);
