@@ -494,7 +494,8 @@ awaitable<outcome<bool>> client::drop_collection(std::string name) {
 }
 
 awaitable<outcome<collection_info>> client::get_collection(std::string name) {
-  auto r = co_await call(method::collection_info, encode_name_request(name));
+  auto r = co_await call_following(method::collection_info,
+                                   [&name] { return encode_name_request(name); });
   co_return decoded<collection_info>(r, decode_collection_info, "collection_info");
 }
 
@@ -527,9 +528,9 @@ bool client::retarget(std::string_view message) {
   return true;
 }
 
-awaitable<outcome<buffer>> client::call_write(uint16_t method, std::function<bytes()> make) {
+awaitable<outcome<buffer>> client::call_following(uint16_t method, std::function<bytes()> make) {
   auto r = co_await call(method, make());
-  // Two hops at most: a leader that moved once more while the write travelled.
+  // Two hops at most: a leader that moved once more while the call travelled.
   for (int hop = 0; hop < 2 && st_->o.follow_leader && !r && r.error().code == status::not_leader;
        ++hop) {
     if (!retarget(r.error().message)) break;
@@ -539,17 +540,17 @@ awaitable<outcome<buffer>> client::call_write(uint16_t method, std::function<byt
 }
 
 awaitable<outcome<write_result>> client::upsert(upsert_request req) {
-  auto r = co_await call_write(method::upsert, [&req] { return encode(req); });
+  auto r = co_await call_following(method::upsert, [&req] { return encode(req); });
   co_return decoded<write_result>(r, decode_write_result, "upsert");
 }
 
 awaitable<outcome<write_result>> client::delete_points(delete_request req) {
-  auto r = co_await call_write(method::delete_points, [&req] { return encode(req); });
+  auto r = co_await call_following(method::delete_points, [&req] { return encode(req); });
   co_return decoded<write_result>(r, decode_write_result, "delete_points");
 }
 
 awaitable<outcome<search_results>> client::search(search_request req) {
-  auto r = co_await call(method::search, encode(req));
+  auto r = co_await call_following(method::search, [&req] { return encode(req); });
   co_return decoded<search_results>(r, decode_search_results, "search");
 }
 

@@ -65,9 +65,10 @@ struct client_options {
   std::chrono::milliseconds write_timeout{30'000};  // one write of queued requests
   size_t max_frame_size = 256u << 20;               // larger responses break the connection
   size_t compress_threshold = 64u << 10;            // 0: never compress requests
-  /// Writes (upsert, delete) refused with not_leader are sent again to the leader the error
-  /// names, and the client stays connected there (calls in flight on the old connection end
-  /// with status::disconnected).
+  /// Calls refused with not_leader are sent again to the leader the error names, and the client
+  /// stays connected there (calls in flight on the old connection end with
+  /// status::disconnected): writes (upsert, delete) sent to a follower, and any call about a
+  /// collection the host does not hold (placed on other hosts).
   bool follow_leader = true;
   client_security security;
 };
@@ -107,8 +108,8 @@ class client {
   size_t in_flight() const;
 
  private:
-  /// A write: sent again to the leader when refused with not_leader (follow_leader).
-  awaitable<outcome<buffer>> call_write(uint16_t method, std::function<bytes()> make);
+  /// Sent again to the leader when refused with not_leader (follow_leader).
+  awaitable<outcome<buffer>> call_following(uint16_t method, std::function<bytes()> make);
   bool retarget(std::string_view not_leader_message);
 
   struct state;

@@ -13,6 +13,7 @@
 #   perf/benches/rest.sh BUILD_DIR      (make bench runs it; SHOAL_BENCH_ONLY=rest make bench)
 # JSON goes to $SHOAL_BENCH_OUT/rest (default BUILD_DIR/bench-results/rest).
 # SHOAL_BENCH_QUICK=1: shorter runs (a smoke test; the numbers are then noisier).
+# SHOAL_BENCH_SHOALD_ARGS: extra shoald flags, e.g. "--runtime.idle-poll 0us".
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -41,8 +42,9 @@ cleanup() {
 trap cleanup EXIT
 
 start_shoald() {
+  # shellcheck disable=SC2086 # SHOAL_BENCH_SHOALD_ARGS: more shoald flags, split on spaces
   "$shoald" --http-addr 127.0.0.1:0 --cores "$cores" --data-dir "$tmp/data" \
-    --log-level info >"$tmp/shoald.log" 2>&1 &
+    --log-level info ${SHOAL_BENCH_SHOALD_ARGS:-} >"$tmp/shoald.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do
     grep -q "shoald ready" "$tmp/shoald.log" 2>/dev/null && break

@@ -697,6 +697,12 @@ TEST(Failover, ACollectionLivesOnReplicationFactorHosts) {
   ASSERT_TRUE(w) << w.error().describe();
   EXPECT_EQ(rc.async().target(), "127.0.0.1:" + std::to_string(leader->rpc));
   EXPECT_TRUE(test::converges(follower->http, "placed", 163));
+  // A search through the third host follows too (reads go wherever the collection is held).
+  rpc::sync_client reader(o);
+  std::vector<float> query = {1, 2, 3, 4};
+  auto found = reader.search({.collection = "placed", .k = 3, .dim = 4, .queries = query});
+  ASSERT_TRUE(found) << found.error().describe();
+  EXPECT_EQ(reader.async().target(), "127.0.0.1:" + std::to_string(leader->rpc));
 
   // Dropped through the third host, it goes from the holders.
   EXPECT_EQ(c.request(verb::delete_, "/collections/placed").status, 200u);
