@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
 
 #include "engine/common/json_writer.h"
@@ -72,7 +73,8 @@ awaitable<failover_result> cluster_agent::fail_over(failover_request request) {
   auto t0 = clock::now();
   const auto& name = request.collection;
   if (!colls_ || stopping_) co_return refusal(k::unavailable, "this node is starting or stopping");
-  if (!colls_->local().find(name)) {
+  // Held here, or only by other hosts (placement): any host takes the request.
+  if (!colls_->local().find(name) && !known_schemas_.count(name)) {
     co_return refusal(k::not_found, fmt::format("Collection `{}` doesn't exist!", name));
   }
   if (!request.to.empty() && !hosts_.count(request.to)) {
@@ -80,6 +82,15 @@ awaitable<failover_result> cluster_agent::fail_over(failover_request request) {
     for (auto& [id, h] : hosts_) known += (known.empty() ? "" : ", ") + id;
     co_return refusal(k::bad_request, fmt::format("node `{}` is not in the cluster (hosts: {})",
                                                   request.to, known));
+  }
+  if (!request.to.empty() && !holds(name, request.to)) {
+    auto placed = placement_.find(name);
+    co_return refusal(
+        k::bad_request,
+        fmt::format("node `{}` does not hold collection `{}` (held by {})", request.to, name,
+                    placed == placement_.end()
+                        ? std::string("every host")
+                        : fmt::format("{}", fmt::join(placed->second, ", "))));
   }
   if (request.to.empty() && hosts_.size() < 2) {
     co_return refusal(k::conflict, "there is no other host to move the leadership to");

@@ -704,6 +704,18 @@ TEST(Failover, ACollectionLivesOnReplicationFactorHosts) {
   ASSERT_TRUE(found) << found.error().describe();
   EXPECT_EQ(reader.async().target(), "127.0.0.1:" + std::to_string(leader->rpc));
 
+  // Its leadership moves by hand through the third host too, only among its holders.
+  {
+    auto r = c.request(verb::post, "/cluster/failover",
+                       R"({"collection":"placed","to":")" + other->id + R"("})");
+    EXPECT_EQ(r.status, 400u) << r.body;
+    EXPECT_NE(r.body.find("does not hold collection `placed`"), std::string::npos) << r.body;
+    test::http_client slow(other->http, 30s);
+    r = slow.request(verb::post, "/cluster/failover", R"({"collection":"placed"})");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    EXPECT_NE(r.body.find(R"("to":")" + follower->id + '"'), std::string::npos) << r.body;
+  }
+
   // Dropped through the third host, it goes from the holders.
   EXPECT_EQ(c.request(verb::delete_, "/collections/placed").status, 200u);
   for (auto* h : holders) {
