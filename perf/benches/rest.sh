@@ -58,7 +58,7 @@ echo "--- parse: in place vs copy"
 "$bench" parse --json "$out/parse.json"
 
 start_shoald
-common=(--port "$port" --k 10 --ef 64 --seconds "$seconds" --warmup "$warmup")
+common=(--port "$port" --server-pid "$pid" --k 10 --ef 64 --seconds "$seconds" --warmup "$warmup")
 if [ -f "$data/mnist-10000x1000/mnist-10000x1000_base.fvecs" ]; then
   echo "--- search: MNIST 784-d, l2"
   d="$data/mnist-10000x1000"

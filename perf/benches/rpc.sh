@@ -110,15 +110,24 @@ for r in $(seq 1 "$rounds"); do
     --json "$out/hnswrpc-oneshard-$r.json" 2>&1 | grep "shoal-perf ingest" || true
 done
 
+# CPU time of every shoald thread so far, in ns (schedstat: time on a CPU). The client shares
+# these CPUs, so queries/s mixes its cost and the host's noise into the server's; the server's
+# CPU time per query does not (perf/rest/cpu_time.h says more).
+server_cpu_ns() {
+  cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+
 search_pair() {  # name collection query gt
   local name=$1 coll=$2 query=$3 gt=$4
   for r in $(seq 1 "$rounds"); do
     order="rpc http"; [ $((r % 2)) = 0 ] && order="http rpc"
     for proto in $order; do
       target=$rpc; [ "$proto" = http ] && target=$http
+      local cpu0; cpu0=$(server_cpu_ns)
       "$perf" search --target "$target" --collection "$coll" --query "$query" --gt "$gt" \
         --k 10 --ef 64 --concurrency 8 --duration "$seconds" --warmup "$warmup" \
         --json "$out/search-$name-$proto-$r.json" 2>&1 | grep "shoal-perf search" || true
+      echo $(($(server_cpu_ns) - cpu0)) >"$out/cpu-search-$name-$proto-$r.txt"
     done
   done
 }
@@ -159,9 +168,16 @@ for proto in rpc http; do
 done
 stop_shoald
 
-/usr/bin/python3 - "$out" "$rounds" <<'PY'
+/usr/bin/python3 - "$out" "$rounds" "$warmup" <<'PY'
 import glob, json, os, statistics, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
+out, rounds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def server_cpu_us(name, proto, r, run):
+    # The server's CPU over the whole run, warm-up included, per request answered in it (the
+    # warm-up's requests estimated at the measured rate).
+    f = os.path.join(out, f"cpu-search-{name}-{proto}-{r}.txt")
+    if not os.path.exists(f) or run["qps"] <= 0:
+        return None
+    return int(open(f).read()) / 1e3 / (run["qps"] * (run["seconds"] + warmup))
 def load(pattern):
     runs = {}
     for f in glob.glob(os.path.join(out, pattern)):
@@ -211,6 +227,17 @@ for name in ("mnist", "gen768"):
           f"{spread(list(hq.values()))} qps (recall@10 {hr:.4f}, p99 "
           f"{statistics.median(v['latency_ms']['p99'] for v in hs.values()):.2f} ms)")
     summary[f"search_{name}"] = ratio_line(name, rq, hq, 1.2)
+    rc = {r: server_cpu_us(name, "rpc", r, v) for r, v in rs.items()}
+    hc = {r: server_cpu_us(name, "http", r, v) for r, v in hs.items()}
+    common = [r for r in sorted(set(rc) & set(hc)) if rc[r] and hc[r]]
+    if common:
+        cr = [hc[r] / rc[r] for r in common]
+        print(f"  server CPU per query: RPC {spread([rc[r] for r in common])} us, REST "
+              f"{spread([hc[r] for r in common])} us; REST / RPC per round "
+              f"{', '.join(f'{x:.2f}' for x in cr)}, median {statistics.median(cr):.2f}")
+        summary[f"search_{name}_server_cpu"] = {"rpc_us": [rc[r] for r in common],
+                                                "rest_us": [hc[r] for r in common],
+                                                "rest_over_rpc": cr}
 for proto in ("rpc", "http"):
     f = os.path.join(out, f"open-gen768-{proto}.json")
     if os.path.exists(f):

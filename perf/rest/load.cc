@@ -21,6 +21,8 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "perf/rest/cpu_time.h"
+
 namespace shoal::perf {
 namespace {
 
@@ -35,6 +37,7 @@ struct shared_state {
   double rate = 0;
   uint64_t next = 0;
   uint64_t answered = 0;
+  uint64_t answered_all = 0;
   uint64_t errors = 0;
   std::vector<double> latency_us;
   std::exception_ptr failure;
@@ -64,6 +67,7 @@ asio::awaitable<void> worker(tcp::socket socket, shared_state& st) {
     parser.body_limit(1ull << 30);
     co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
     auto done = clock_type::now();
+    ++st.answered_all;
     if (due >= st.measure_from && done <= st.end + std::chrono::seconds(5)) {
       ++st.answered;
       if (parser.get().result_int() != 200) ++st.errors;
@@ -120,7 +124,9 @@ load_result run_load(const load_options& o, const std::vector<std::string>& requ
       if (e && !st.failure) st.failure = e;
     });
   }
+  auto cpu_before = thread_cpu_ns();
   ioc.run();
+  auto cpu_after = thread_cpu_ns();
   if (st.failure) std::rethrow_exception(st.failure);
   load_result r;
   r.requests = st.answered;
@@ -128,6 +134,8 @@ load_result run_load(const load_options& o, const std::vector<std::string>& requ
   r.seconds = o.seconds;
   r.qps = double(st.answered) / o.seconds;
   r.latency_us = std::move(st.latency_us);
+  r.answered_all = st.answered_all;
+  r.client_cpu_ns = cpu_after - cpu_before;
   std::sort(r.latency_us.begin(), r.latency_us.end());
   return r;
 }

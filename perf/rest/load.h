@@ -33,6 +33,8 @@ struct load_result {
   double seconds = 0;
   double qps = 0;
   std::vector<double> latency_us;  // sorted
+  uint64_t answered_all = 0;       // answers in the whole run, warm-up included
+  uint64_t client_cpu_ns = 0;      // the load thread's CPU time over the whole run
   double percentile(double p) const;
   double mean() const;
 };

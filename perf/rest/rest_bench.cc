@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
 
@@ -42,6 +43,7 @@
 #include "engine/data/point_id.h"
 #include "index/hnsw/hnsw_index.h"
 #include "net/rest/decode.h"
+#include "perf/rest/cpu_time.h"
 #include "perf/rest/load.h"
 
 namespace shoal::perf {
@@ -165,6 +167,40 @@ double recall_at(const std::vector<std::vector<uint64_t>>& got,
   return hits / double(got.size() * k);
 }
 
+// A load run with its cost: the server's CPU time per answered request (every thread of
+// `server_pid`, warm-up included, as are the answers), the load client's, and the host's steal.
+struct costed_load {
+  load_result load;
+  double server_cpu_us = 0;
+  double steal_pct = 0;
+  double client_cpu_us() const {
+    return load.answered_all ? double(load.client_cpu_ns) / 1e3 / double(load.answered_all) : 0;
+  }
+  std::string describe_cost() const {
+    if (server_cpu_us == 0) return {};
+    return fmt::format("; CPU per query: server {:.1f} us, client {:.1f} us; steal {:.1f}%",
+                       server_cpu_us, client_cpu_us(), steal_pct);
+  }
+};
+
+costed_load run_costed(const load_options& o, const std::vector<std::string>& requests,
+                       long server_pid) {
+  auto server0 = server_pid ? process_cpu_ns(server_pid) : 0;
+  auto steal0 = steal_ticks();
+  auto t0 = clock_type::now();
+  costed_load r;
+  r.load = run_load(o, requests);
+  double wall = std::chrono::duration<double>(clock_type::now() - t0).count();
+  double cpus = std::max(1u, std::thread::hardware_concurrency());
+  r.steal_pct =
+      100.0 * double(steal_ticks() - steal0) / double(::sysconf(_SC_CLK_TCK)) / (cpus * wall);
+  if (server_pid && r.load.answered_all) {
+    r.server_cpu_us =
+        double(process_cpu_ns(server_pid) - server0) / 1e3 / double(r.load.answered_all);
+  }
+  return r;
+}
+
 int cmd_search(const args& a) {
   auto host = a.get("host", "127.0.0.1");
   auto port = static_cast<uint16_t>(a.count("port", 6333));
@@ -233,6 +269,8 @@ int cmd_search(const args& a) {
   size_t rounds = a.count("ref-rounds", 5);
   if (a.kv.count("skip-reference")) rounds = 0;
   std::vector<double> thread_seconds(shards);
+  std::vector<uint64_t> thread_cpu(shards);
+  double ref_cpu_us = 0;  // CPU time per query (all shards), the cheapest pass
   std::vector<std::vector<std::vector<uint64_t>>> ref_hits(shards);
   double ref_qps = 0;
   for (int pass = 0; pass < (rounds ? 3 : 1); ++pass) {  // best of three passes
@@ -248,9 +286,11 @@ int cmd_search(const args& a) {
         ready++;
         while (ready.load() < shards) std::this_thread::yield();
         auto t0 = clock_type::now();
+        auto cpu0 = thread_cpu_ns();
         for (size_t r = 0; r < rounds; ++r) {
           for (auto& q : queries) (void)idx[s]->search(q, k, out, params, scratch).value();
         }
+        thread_cpu[s] = thread_cpu_ns() - cpu0;
         thread_seconds[s] = std::chrono::duration<double>(clock_type::now() - t0).count();
         if (pass == 0) {
           for (auto& q : queries) {
@@ -264,7 +304,13 @@ int cmd_search(const args& a) {
     }
     for (auto& t : workers) t.join();
     double slowest = *std::max_element(thread_seconds.begin(), thread_seconds.end());
-    if (rounds) ref_qps = std::max(ref_qps, double(queries.size() * rounds) / slowest);
+    if (rounds) {
+      ref_qps = std::max(ref_qps, double(queries.size() * rounds) / slowest);
+      double cpu_ns = 0;
+      for (auto c : thread_cpu) cpu_ns += double(c);
+      double per_query = cpu_ns / 1e3 / double(queries.size() * rounds);
+      ref_cpu_us = ref_cpu_us == 0 ? per_query : std::min(ref_cpu_us, per_query);
+    }
   }
   // Reference recall: merge the shards' answers by distance.
   std::vector<std::vector<uint64_t>> ref_ids(queries.size());
@@ -313,25 +359,31 @@ int cmd_search(const args& a) {
   lo.seconds = a.num("seconds", 10);
   lo.warmup_seconds = a.num("warmup", 2);
   lo.client_nice = static_cast<int>(a.num("client-nice", -10));
-  load_result peak;
+  long server_pid = static_cast<long>(a.num("server-pid", 0));
+  costed_load peak;
   size_t peak_runs = a.count("peak-runs", 2);
   if (a.kv.count("open-rate")) {  // only the open loop, at this rate (latency studies)
     peak_runs = 0;
-    peak.qps = 2 * a.num("open-rate", 1000);
+    peak.load.qps = 2 * a.num("open-rate", 1000);
   }
   for (size_t i = 0; i < peak_runs; ++i) {  // best of the runs, like the reference
-    auto r = run_load(lo, requests);
+    auto r = run_costed(lo, requests, server_pid);
     fmt::print(
         "  HTTP closed loop, {} connections: {:.0f} queries/s (p50 {:.0f} us, p99 {:.0f} us, "
-        "{} errors)\n",
-        lo.connections, r.qps, r.percentile(50), r.percentile(99), r.errors);
-    if (r.qps > peak.qps) peak = std::move(r);
+        "{} errors){}\n",
+        lo.connections, r.load.qps, r.load.percentile(50), r.load.percentile(99), r.load.errors,
+        r.describe_cost());
+    if (r.load.qps > peak.load.qps) peak = std::move(r);
   }
   load_options half = lo;
-  half.rate = peak.qps / 2;
+  half.rate = peak.load.qps / 2;
   half.connections = a.count("open-connections", 64);
-  auto open = run_load(half, requests);
-  double ratio = peak.qps / ref_qps;
+  auto open_costed = run_costed(half, requests, server_pid);
+  const auto& open = open_costed.load;
+  // The tail's floor, measured the same way: the same client, rate and connections against an
+  // endpoint that does no work. What it shows comes from the machine and the client, not search.
+  auto floor = run_costed(half, {render_request("GET", "/livez", "")}, 0);
+  double ratio = peak.load.qps / ref_qps;
   double tail = open.percentile(99) / open.percentile(50);
   double rec_http = gt.empty() ? 0 : recall_at(http_ids, gt, k);
   double rec_ref = gt.empty() ? 0 : recall_at(ref_ids, gt, k);
@@ -340,11 +392,24 @@ int cmd_search(const args& a) {
       "p99 {:.0f} us, p99.9 {:.0f} us, {} errors\n",
       half.rate, open.qps, open.percentile(50), open.percentile(99), open.percentile(99.9),
       open.errors);
-  fmt::print("  recall@{}: HTTP {:.4f}, reference {:.4f}\n", k, rec_http, rec_ref);
   fmt::print(
-      "  => HTTP peak / in-process = {:.2f} (target >= 0.8); p99/p50 at half peak = {:.2f} "
-      "(target <= 3)\n",
-      ratio, tail);
+      "  floor: the same open loop on GET /livez: p50 {:.0f} us, p99 {:.0f} us (p99/p50 {:.2f}); "
+      "host steal {:.1f}% of the CPUs during the search open loop, {:.1f}% during this one\n",
+      floor.load.percentile(50), floor.load.percentile(99),
+      floor.load.percentile(99) / floor.load.percentile(50), open_costed.steal_pct,
+      floor.steal_pct);
+  fmt::print("  recall@{}: HTTP {:.4f}, reference {:.4f}\n", k, rec_http, rec_ref);
+  double cpu_ratio = peak.server_cpu_us > 0 ? ref_cpu_us / peak.server_cpu_us : 0;
+  if (cpu_ratio > 0) {
+    fmt::print(
+        "  CPU per query at peak: server {:.1f} us (HTTP, JSON, fan-out, merge and the index), "
+        "in-process index {:.1f} us, load client {:.1f} us\n",
+        peak.server_cpu_us, ref_cpu_us, peak.client_cpu_us());
+  }
+  fmt::print(
+      "  => HTTP peak / in-process = {:.2f} (target >= 0.8); index CPU / server CPU per query = "
+      "{:.2f}; p99/p50 at half peak = {:.2f} (target <= 3)\n",
+      ratio, cpu_ratio, tail);
 
   json_out j;
   j.field("bench", std::string("rest_search"));
@@ -356,22 +421,29 @@ int cmd_search(const args& a) {
   j.field("ef", double(ef));
   j.field("shards", double(shards));
   j.field("reference_qps", ref_qps);
-  j.field("http_peak_qps", peak.qps);
-  j.field("http_peak_p50_us", peak.percentile(50));
-  j.field("http_peak_p99_us", peak.percentile(99));
+  j.field("http_peak_qps", peak.load.qps);
+  j.field("http_peak_p50_us", peak.load.percentile(50));
+  j.field("http_peak_p99_us", peak.load.percentile(99));
   j.field("ratio", ratio);
+  j.field("reference_cpu_us_per_query", ref_cpu_us);
+  j.field("server_cpu_us_per_query", peak.server_cpu_us);
+  j.field("client_cpu_us_per_query", peak.client_cpu_us());
+  j.field("cpu_ratio", cpu_ratio);
   j.field("half_rate", half.rate);
   j.field("half_achieved_qps", open.qps);
   j.field("half_p50_us", open.percentile(50));
   j.field("half_p99_us", open.percentile(99));
   j.field("half_p999_us", open.percentile(99.9));
   j.field("p99_over_p50", tail);
+  j.field("floor_p50_us", floor.load.percentile(50));
+  j.field("floor_p99_us", floor.load.percentile(99));
+  j.field("steal_pct_half", open_costed.steal_pct);
   j.field("recall_http", rec_http);
   j.field("recall_reference", rec_ref);
-  j.field("errors", double(peak.errors + open.errors));
+  j.field("errors", double(peak.load.errors + open.errors));
   j.write(a.get("json"));
   http_call(host, port, "DELETE", "/collections/" + name);
-  return peak.errors + open.errors == 0 ? 0 : 1;
+  return peak.load.errors + open.errors == 0 ? 0 : 1;
 }
 
 // ---- ingest -----------------------------------------------------------------------------------
@@ -553,6 +625,7 @@ int main(int argc, char** argv) {
         "usage: shoal-rest-bench search|ingest|parse [--host H --port P ...]\n"
         "  search --base F.fvecs --queries F.fvecs [--gt F.ivecs] [--metric l2|cosine|ip]\n"
         "         [--k 10 --ef 64 --m 16 --ef-construct 100 --connections 16 --seconds 10]\n"
+        "         [--server-pid PID: report the server's CPU time per query]\n"
         "  ingest [--dim 768 --batch 256 --connections 4 --seconds 8 --durability D]\n"
         "  parse  [--seconds 1]\n"
         "  all: [--json FILE]\n");
