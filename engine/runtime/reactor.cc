@@ -107,7 +107,8 @@ void reactor::run_loop() {
     // With one core no ring can ever fill: spinning would only burn the CPU (a client or the
     // kernel's network work may need it).
     if (idle_poll.count() > 0 && owner_.core_count() > 1) {
-      auto until = std::chrono::steady_clock::now() + idle_poll;
+      auto since = std::chrono::steady_clock::now();
+      auto until = since + idle_poll;
       bool found = false;
       // Only the rings are polled here: they are plain memory reads, while io_context::poll()
       // would make a system call every time. The clock is read once every kClockEvery polls:
@@ -116,6 +117,10 @@ void reactor::run_loop() {
         cpu_relax();
         if (i % kClockEvery == 0 && std::chrono::steady_clock::now() >= until) break;
       }
+      auto polled = std::chrono::steady_clock::now() - since;
+      idle_poll_ns_.fetch_add(
+          uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(polled).count()),
+          std::memory_order_relaxed);
       if (found) continue;
     }
 

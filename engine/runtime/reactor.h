@@ -47,6 +47,9 @@ class reactor {
   int64_t last_heartbeat_ns() const { return heartbeat_ns_.load(std::memory_order_relaxed); }
   uint64_t messages_executed() const { return executed_.load(std::memory_order_relaxed); }
   uint64_t doorbells() const { return doorbells_.load(std::memory_order_relaxed); }
+  /// Time spent polling the rings while idle (runtime.idle-poll), in ns: CPU time that did no
+  /// work, which a CPU-time account of the server's work must leave out.
+  uint64_t idle_poll_ns() const { return idle_poll_ns_.load(std::memory_order_relaxed); }
 
  private:
   friend class runtime;
@@ -73,6 +76,7 @@ class reactor {
   std::atomic<int64_t> heartbeat_ns_{0};
   std::atomic<uint64_t> executed_{0};
   std::atomic<uint64_t> doorbells_{0};
+  std::atomic<uint64_t> idle_poll_ns_{0};
 };
 
 }  // namespace shoal::rt

@@ -23,6 +23,9 @@ metrics::snapshot runtime_metrics(runtime& rt) {
         metrics::kind::counter, {{"core", core}}, static_cast<double>(r.messages_executed()));
     add("shoal_smp_doorbells_total", "Wake-ups posted to this core for cross-core messages",
         metrics::kind::counter, {{"core", core}}, static_cast<double>(r.doorbells()));
+    add("shoal_reactor_idle_poll_seconds_total",
+        "Time this core spent polling its cross-core channels while idle (runtime.idle-poll)",
+        metrics::kind::counter, {{"core", core}}, static_cast<double>(r.idle_poll_ns()) / 1e9);
   }
   add("shoal_reactor_stalls_total", "Times a core did not return to its event loop in time",
       metrics::kind::counter, {}, static_cast<double>(rt.stalls_reported()));

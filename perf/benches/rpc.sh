@@ -116,6 +116,15 @@ done
 server_cpu_ns() {
   cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
+# Of that, the reactors' polling of their channels while idle (no work done), in ns.
+server_idle_poll_ns() {
+  /usr/bin/python3 - "$http" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode()
+print(int(1e9 * sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                    if line.startswith("shoal_reactor_idle_poll_seconds_total{"))))
+PY
+}
 
 search_pair() {  # name collection query gt
   local name=$1 coll=$2 query=$3 gt=$4
@@ -123,11 +132,12 @@ search_pair() {  # name collection query gt
     order="rpc http"; [ $((r % 2)) = 0 ] && order="http rpc"
     for proto in $order; do
       target=$rpc; [ "$proto" = http ] && target=$http
-      local cpu0; cpu0=$(server_cpu_ns)
+      local cpu0 idle0; cpu0=$(server_cpu_ns); idle0=$(server_idle_poll_ns)
       "$perf" search --target "$target" --collection "$coll" --query "$query" --gt "$gt" \
         --k 10 --ef 64 --concurrency 8 --duration "$seconds" --warmup "$warmup" \
         --json "$out/search-$name-$proto-$r.json" 2>&1 | grep "shoal-perf search" || true
-      echo $(($(server_cpu_ns) - cpu0)) >"$out/cpu-search-$name-$proto-$r.txt"
+      echo $(($(server_cpu_ns) - cpu0)) $(($(server_idle_poll_ns) - idle0)) \
+        >"$out/cpu-search-$name-$proto-$r.txt"
     done
   done
 }
@@ -172,12 +182,13 @@ stop_shoald
 import glob, json, os, statistics, sys
 out, rounds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 def server_cpu_us(name, proto, r, run):
-    # The server's CPU over the whole run, warm-up included, per request answered in it (the
-    # warm-up's requests estimated at the measured rate).
+    # The server's working CPU (idle polling left out) over the whole run, warm-up included, per
+    # request answered in it (the warm-up's requests estimated at the measured rate).
     f = os.path.join(out, f"cpu-search-{name}-{proto}-{r}.txt")
     if not os.path.exists(f) or run["qps"] <= 0:
         return None
-    return int(open(f).read()) / 1e3 / (run["qps"] * (run["seconds"] + warmup))
+    cpu_ns, idle_poll_ns = (int(x) for x in open(f).read().split())
+    return (cpu_ns - idle_poll_ns) / 1e3 / (run["qps"] * (run["seconds"] + warmup))
 def load(pattern):
     runs = {}
     for f in glob.glob(os.path.join(out, pattern)):
@@ -232,7 +243,7 @@ for name in ("mnist", "gen768"):
     common = [r for r in sorted(set(rc) & set(hc)) if rc[r] and hc[r]]
     if common:
         cr = [hc[r] / rc[r] for r in common]
-        print(f"  server CPU per query: RPC {spread([rc[r] for r in common])} us, REST "
+        print(f"  server working CPU per query: RPC {spread([rc[r] for r in common])} us, REST "
               f"{spread([hc[r] for r in common])} us; REST / RPC per round "
               f"{', '.join(f'{x:.2f}' for x in cr)}, median {statistics.median(cr):.2f}")
         summary[f"search_{name}_server_cpu"] = {"rpc_us": [rc[r] for r in common],

@@ -40,6 +40,7 @@ struct shared_state {
   uint64_t answered_all = 0;
   uint64_t errors = 0;
   std::vector<double> latency_us;
+  std::vector<std::pair<float, float>> due_and_latency_us;
   std::exception_ptr failure;
 };
 
@@ -72,6 +73,9 @@ asio::awaitable<void> worker(tcp::socket socket, shared_state& st) {
       ++st.answered;
       if (parser.get().result_int() != 200) ++st.errors;
       st.latency_us.push_back(std::chrono::duration<double, std::micro>(done - due).count());
+      st.due_and_latency_us.emplace_back(
+          float(std::chrono::duration<double>(due - st.start).count()),
+          float(st.latency_us.back()));
     }
   }
 }
@@ -88,6 +92,24 @@ double load_result::percentile(double p) const {
 double load_result::mean() const {
   if (latency_us.empty()) return 0;
   return std::accumulate(latency_us.begin(), latency_us.end(), 0.0) / double(latency_us.size());
+}
+
+load_result::episodes load_result::slow_episodes(double over_us, double gap_s) const {
+  std::vector<float> due;
+  for (auto [d, l] : due_and_latency_us) {
+    if (l > over_us) due.push_back(d);
+  }
+  std::sort(due.begin(), due.end());
+  episodes e;
+  e.slow = due.size();
+  for (size_t i = 0; i < due.size();) {
+    size_t j = i;
+    while (j + 1 < due.size() && due[j + 1] - due[j] <= gap_s) ++j;
+    ++e.count;
+    e.longest_s = std::max(e.longest_s, double(due[j] - due[i]));
+    i = j + 1;
+  }
+  return e;
 }
 
 load_result run_load(const load_options& o, const std::vector<std::string>& requests) {
@@ -134,6 +156,7 @@ load_result run_load(const load_options& o, const std::vector<std::string>& requ
   r.seconds = o.seconds;
   r.qps = double(st.answered) / o.seconds;
   r.latency_us = std::move(st.latency_us);
+  r.due_and_latency_us = std::move(st.due_and_latency_us);
   r.answered_all = st.answered_all;
   r.client_cpu_ns = cpu_after - cpu_before;
   std::sort(r.latency_us.begin(), r.latency_us.end());

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace shoal::perf {
@@ -35,8 +36,19 @@ struct load_result {
   std::vector<double> latency_us;  // sorted
   uint64_t answered_all = 0;       // answers in the whole run, warm-up included
   uint64_t client_cpu_ns = 0;      // the load thread's CPU time over the whole run
+  /// When each measured request was due (seconds from the start), in the order answered, and its
+  /// latency: where in time the slow answers were.
+  std::vector<std::pair<float, float>> due_and_latency_us;
   double percentile(double p) const;
   double mean() const;
+  /// Answers slower than `over_us`, grouped into episodes: slow answers due within `gap_s` of
+  /// each other belong to one. A few long episodes point at stalls of the machine or the server;
+  /// many short ones at queueing.
+  struct episodes {
+    size_t slow = 0, count = 0;
+    double longest_s = 0;  // span of due times of the longest episode
+  };
+  episodes slow_episodes(double over_us, double gap_s = 0.02) const;
 };
 
 /// Runs the load; `requests` are complete HTTP requests (start line, headers, body), used

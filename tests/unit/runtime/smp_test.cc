@@ -149,6 +149,31 @@ TEST_P(SmpStress, ManyConcurrentRoundTripsBetweenAllPairs) {
   EXPECT_EQ(total.load(), 3 * per_core);
 }
 
+// The idle-poll counter is what the benchmarks subtract from the server's CPU time: it must
+// count only polling, and none when polling is off.
+TEST(Smp, IdlePollingIsAccountedOnlyWhenEnabled) {
+  for (int us : {0, 50}) {
+    auto cfg = test::test_runtime_config(2);
+    cfg.idle_poll = std::chrono::microseconds(us);
+    runtime rt(cfg);
+    auto start = std::chrono::steady_clock::now();
+    rt.run([&]() -> awaitable<void> {
+      for (int i = 0; i < 20; ++i) {  // each pause leaves core 1 idle after a message
+        co_await submit_to(core_id(1), [] { return 0; });
+        co_await test::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    uint64_t polled = rt.core(core_id(1)).idle_poll_ns();
+    if (us == 0) {
+      EXPECT_EQ(polled, 0u);
+    } else {
+      EXPECT_GT(polled, 0u);
+      EXPECT_LT(polled, uint64_t(std::chrono::nanoseconds(elapsed).count()));
+    }
+  }
+}
+
 TEST(Smp, ShutdownWaitsForWorkInFlight) {
   std::atomic<int> finished{0};
   run_on_runtime(2, [&]() -> awaitable<void> {
