@@ -3,6 +3,7 @@
 #include <boost/asio/socket_base.hpp>
 
 #include "engine/common/logger.h"
+#include "engine/runtime/listener.h"
 #include "engine/runtime/runtime.h"
 #include "net/rpc/frame.h"
 #include "net/rpc/messages.h"
@@ -15,8 +16,6 @@ spdlog::logger& log() {
   static auto& l = logging::get("rpc");
   return l;
 }
-
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 std::string core_label() {
   return std::to_string(rt::this_core().value());
@@ -54,18 +53,12 @@ rpc_server::~rpc_server() {
 }
 
 result<uint16_t> rpc_server::listen(const asio::ip::tcp::endpoint& ep) {
-  auto acceptor =
-      std::make_unique<asio::ip::tcp::acceptor>(rt::runtime::current().local().executor());
+  auto acceptor = rt::listen_on_this_core(ep);
+  if (!acceptor) return acceptor.error();
   boost::system::error_code ec;
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->set_option(reuse_port(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  auto port = (*acceptor)->local_endpoint(ec).port();
   if (ec) return ec;
-  auto port = acceptor->local_endpoint(ec).port();
-  if (ec) return ec;
-  acceptor_ = std::move(acceptor);
+  acceptor_ = std::move(*acceptor);
   return port;
 }
 

@@ -205,5 +205,32 @@ TEST(Shoald, AnAddressInUseIsAClearStartupError) {
       << out;
 }
 
+// SO_REUSEPORT would let a second shoald of the same user share the first one's ports without an
+// error and take half of its connections: clients would reach two servers' data at random.
+TEST(Shoald, ASecondShoaldOnTheSamePortsIsRefused) {
+  test::tmpdir dir;
+  running_shoald first(dir, {"--data-dir", (dir / "a").string()});
+  auto rpc = first.process.wait_for_log(R"(RPC listening on 127\.0\.0\.1:(\d+))", 5s);
+  ASSERT_TRUE(rpc) << first.process.log();
+  auto http_port = std::to_string(first.port);
+  auto [code, out] = test::run_to_completion(
+      shoald(), {"--http-addr", "127.0.0.1:" + http_port, "--data-dir", (dir / "b").string()},
+      dir / "second.log");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("cannot listen for HTTP on 127.0.0.1:" + http_port), std::string::npos) << out;
+  auto [rpc_code, rpc_out] =
+      test::run_to_completion(shoald(),
+                              {"--http-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:" + *rpc,
+                               "--data-dir", (dir / "c").string()},
+                              dir / "third.log");
+  EXPECT_EQ(rpc_code, 1);
+  EXPECT_NE(rpc_out.find("cannot listen for RPC on 127.0.0.1:" + *rpc), std::string::npos)
+      << rpc_out;
+  // The first one still answers every connection.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(http_client(first.port).get("/livez").status, 200);
+  }
+}
+
 }  // namespace
 }  // namespace shoal
