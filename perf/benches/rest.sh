@@ -70,12 +70,14 @@ echo "--- parse: in place vs copy"
 "$bench" parse --json "$out/parse.json"
 
 start_shoald
-common=(--port "$port" --server-pid "$pid" "${reference_cpus[@]}" --k 10 --ef 64 --seconds "$seconds" --warmup "$warmup")
+common=(--port "$port" --server-pid "$pid" "${reference_cpus[@]}" --k 10 --ef 64
+  --seconds "$seconds" --warmup "$warmup")
 if [ -f "$data/mnist-10000x1000/mnist-10000x1000_base.fvecs" ]; then
   echo "--- search: MNIST 784-d, l2"
   d="$data/mnist-10000x1000"
-  "${client_pin[@]}" "$bench" search "${common[@]}" --metric l2 --base "$d/mnist-10000x1000_base.fvecs" \
-    --queries "$d/mnist-10000x1000_query.fvecs" --gt "$d/mnist-10000x1000_groundtruth.ivecs" \
+  "${client_pin[@]}" "$bench" search "${common[@]}" --metric l2 \
+    --base "$d/mnist-10000x1000_base.fvecs" --queries "$d/mnist-10000x1000_query.fvecs" \
+    --gt "$d/mnist-10000x1000_groundtruth.ivecs" \
     --json "$out/search-mnist.json"
 else
   echo "rest bench: $data/mnist-10000x1000 not found (set SHOAL_SHARED_DIR); search skipped" >&2
