@@ -141,6 +141,20 @@ struct json_out {
   }
 };
 
+/// The load options every subcommand takes: --host, --port, --connections, --seconds,
+/// --warmup, --client-nice (the defaults differ by subcommand).
+inline load_options load_options_from(const args& a, size_t connections, double seconds,
+                                      double warmup) {
+  load_options lo;
+  lo.host = a.get("host", "127.0.0.1");
+  lo.port = static_cast<uint16_t>(a.count("port", 6333));
+  lo.connections = a.count("connections", connections);
+  lo.seconds = a.num("seconds", seconds);
+  lo.warmup_seconds = a.num("warmup", warmup);
+  lo.client_nice = static_cast<int>(a.num("client-nice", -10));
+  return lo;
+}
+
 int cmd_search(const args& a);  // search_bench.cc
 
 }  // namespace shoal::perf

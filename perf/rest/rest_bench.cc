@@ -108,13 +108,7 @@ int cmd_ingest(const args& a) {
                 (durability.empty() ? "" : "&durability=" + durability);
   for (auto& b : bodies) requests.push_back(render_request("PUT", target, b));
   bodies.clear();
-  load_options lo;
-  lo.host = host;
-  lo.port = port;
-  lo.connections = a.count("connections", 4);
-  lo.seconds = a.num("seconds", 8);
-  lo.warmup_seconds = a.num("warmup", 1);
-  lo.client_nice = static_cast<int>(a.num("client-nice", -10));
+  auto lo = load_options_from(a, 4, 8, 1);
   // Requests are used round-robin: stop before ids would repeat.
   auto r = run_load(lo, requests);
   if (r.requests + lo.connections * 4 > n_requests) {

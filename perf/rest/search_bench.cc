@@ -243,13 +243,7 @@ int cmd_search(const args& a) {
       }
     }
   }
-  load_options lo;
-  lo.host = host;
-  lo.port = port;
-  lo.connections = a.count("connections", 16);
-  lo.seconds = a.num("seconds", 10);
-  lo.warmup_seconds = a.num("warmup", 2);
-  lo.client_nice = static_cast<int>(a.num("client-nice", -10));
+  auto lo = load_options_from(a, 16, 10, 2);
   long server_pid = static_cast<long>(a.num("server-pid", 0));
   costed_load peak;
   size_t peak_runs = a.count("peak-runs", 2);
