@@ -49,16 +49,22 @@ decoded<std::vector<float>> decode_dense(element v, uint32_t dim, const std::str
     out.push_back(f);
     if (out.size() > dim) break;
   }
-  if (out.size() != dim) {
-    return input_error::wrong_input(fmt::format("Vector dimension error: expected dim: {}, got {}",
-                                                dim, out.size() > dim ? arr.size() : out.size()));
+  size_t count = out.size() > dim ? arr.size() : out.size();
+  return check_dense(std::move(out), count, dim, where, metric);
+}
+
+decoded<std::vector<float>> check_dense(std::vector<float> values, size_t count, uint32_t dim,
+                                        const std::string& where, index::metric_kind metric) {
+  if (count != dim) {
+    return input_error::wrong_input(
+        fmt::format("Vector dimension error: expected dim: {}, got {}", dim, count));
   }
   if (metric == index::metric_kind::cosine &&
-      std::all_of(out.begin(), out.end(), [](float f) { return f == 0.0f; })) {
+      std::all_of(values.begin(), values.end(), [](float f) { return f == 0.0f; })) {
     return input_error::wrong_input(
         where + ": a zero vector has no direction, so it cannot be used with Cosine distance");
   }
-  return out;
+  return values;
 }
 
 namespace {

@@ -64,6 +64,11 @@ decoded<data::key_path> decode_key_path(std::string_view text, const data::input
 /// A query vector for `using` (checked against its size).
 decoded<std::vector<float>> decode_dense(element v, uint32_t dim, const std::string& where,
                                          index::metric_kind metric);
+/// The checks of a dense vector that need the schema, on values already read as finite floats:
+/// `count` elements were given for `dim` (the dimension error reports it), and Cosine refuses a
+/// zero vector. decode_dense ends with it; the search route's fast path (search_body.h) too.
+decoded<std::vector<float>> check_dense(std::vector<float> values, size_t count, uint32_t dim,
+                                        const std::string& where, index::metric_kind metric);
 
 /// A non-negative integer field with a maximum (limit, offset); absent -> fallback.
 decoded<size_t> decode_count(element obj, const char* key, size_t fallback, size_t min, size_t max,

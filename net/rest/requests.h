@@ -66,9 +66,11 @@ struct parsed_search {
   data::point_id id;
 };
 /// POST /points/query and /points/search; `where` prefixes field names in batches.
+/// `given_vector`: the query vector's values, already read from the body as finite floats (the
+/// body then holds an empty array in its place: search_body.h); taken when set.
 decoded<parsed_search> decode_search(element body, const shard::collection_config& cfg,
                                      const rest_limits& limits, const std::string& where,
-                                     bool legacy);
+                                     bool legacy, std::vector<float>* given_vector = nullptr);
 /// POST /points/query/batch and /points/search/batch: {"searches": [...]}.
 decoded<std::vector<parsed_search>> decode_batch(element body, const shard::collection_config& cfg,
                                                  const rest_limits& limits, bool legacy);

@@ -1,6 +1,8 @@
 // Searches: the universal query API and the legacy search API, with their batch forms
 // (REST_API.md §6).
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/data/filter_json.h"
@@ -12,6 +14,7 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
+#include "net/rest/search_body.h"
 
 namespace shoal::rest {
 namespace {
@@ -25,7 +28,7 @@ using http::verb;
 
 decoded<parsed_search> decode_search(element body, const shard::collection_config& cfg,
                                      const rest_limits& limits, const std::string& where,
-                                     bool legacy) {
+                                     bool legacy, std::vector<float>* given_vector) {
   parsed_search s;
   auto at = [&](const char* f) { return where.empty() ? std::string(f) : where + "." + f; };
   if (!body.is_object()) return input_error::format(where + ": expected an object");
@@ -138,8 +141,11 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
     if (!params)
       return input_error::wrong_input("Not existing vector name error: " + s.q.vector_name);
     if (vec) {
-      auto values =
-          decode_dense(*vec, params->size, legacy ? at("vector") : at("query"), params->metric);
+      auto where_vec = legacy ? at("vector") : at("query");
+      size_t given = given_vector ? given_vector->size() : 0;
+      auto values = given_vector ? check_dense(std::move(*given_vector), given, params->size,
+                                               where_vec, params->metric)
+                                 : decode_dense(*vec, params->size, where_vec, params->metric);
       if (!values) return values.error();
       s.q.vector = std::move(*values);
     }
@@ -228,9 +234,13 @@ void add_search_routes(http::router& r, rest_context ctx) {
       if (!cfg) co_return error_response(cfg.error(), name, t);
       parsed_search s;
       {
-        auto body = parse_body(req);
+        size_t max_dimensions = 0;
+        for (const auto& [vname, p] : (*cfg)->vectors)
+          max_dimensions = std::max<size_t>(max_dimensions, p.size);
+        auto body = parse_search_body(req, legacy ? "vector" : "query", max_dimensions);
         if (!body) co_return input_error_response(body.error(), t);
-        auto parsed = decode_search(*body, **cfg, limits, "", legacy);
+        auto* given = body->vector ? &*body->vector : nullptr;
+        auto parsed = decode_search(body->doc, **cfg, limits, "", legacy, given);
         if (!parsed) co_return input_error_response(parsed.error(), t);
         s = std::move(*parsed);
       }

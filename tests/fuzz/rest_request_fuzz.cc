@@ -5,13 +5,18 @@
 // The body goes through parse_json (what parse_body does with a request's body) and then the
 // decoder that route's handler calls (net/rest/requests.h, decode.h), with default limits.
 // Nothing is applied: the decoders produce owned, validated values, which is what is tested.
+// Query and search bodies also go through the single-search fast path (search_body.h), whose
+// outcome must equal the ordinary one (a differential check: any difference aborts).
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "net/rest/requests.h"
 #include "net/rest/rest_io.h"
+#include "net/rest/search_body.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -86,6 +91,22 @@ void decode(route r, simdjson::dom::element body, const shard::collection_config
   }
 }
 
+/// A decoded search in a comparable form, or its error.
+std::string outcome(const data::decoded<rest::parsed_search>& r) {
+  if (!r) return "error " + std::to_string(int(r.error().k)) + ": " + r.error().message;
+  const auto& q = r->q;
+  std::string out = "kind " + std::to_string(int(r->k)) + " name " + q.vector_name + " limit " +
+                    std::to_string(q.limit) + " offset " + std::to_string(r->offset) + " ef " +
+                    std::to_string(q.ef) + (q.exact ? " exact" : "") + (q.filter ? " filter" : "") +
+                    " vector";
+  for (float f : q.vector) {  // bit for bit: -0 and 0 differ, and so does any rounding
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    out += " " + std::to_string(bits);
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -101,8 +122,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // (net/http/padded_body.h), so parse_json parses it in place.
   std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  auto root = rest::parse_json(body, body.capacity() - body.size());
-  if (!root) return 0;
+  size_t spare = body.capacity() - body.size();
+  // The single-search fast path (net/rest/search_body.h) must decode exactly as the ordinary
+  // parse does, and take nothing the ordinary parse refuses.
+  std::optional<std::string> fast;
+  if (r == route::query || r == route::search) {
+    if (auto f =
+            rest::parse_search_body_fast(body, r == route::search ? "vector" : "query", 65536)) {
+      fast = outcome(rest::decode_search(f->doc, cfg, rest::rest_limits{}, "", r == route::search,
+                                         &*f->vector));
+    }
+  }
+  auto root = rest::parse_json(body, spare);
+  if (!root) {
+    if (fast) std::abort();  // the fast path took a body the ordinary parse refuses
+    return 0;
+  }
+  if (fast) {
+    auto ordinary =
+        outcome(rest::decode_search(*root, cfg, rest::rest_limits{}, "", r == route::search));
+    if (*fast != ordinary) std::abort();
+    return 0;
+  }
   decode(r, *root, cfg);
   return 0;
 }
