@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace shoal::rest {
@@ -60,11 +61,33 @@ constexpr double kExactPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/// float(a) when that is sure to be float(d) for every double d within 4 units in the last place
+/// of `a`; nullopt when a rounding boundary of float (halfway between two floats, or the edge of
+/// float's range) lies within 8.
+std::optional<float> float_if_unambiguous(double a) {
+  double magnitude = std::abs(a);
+  auto f = static_cast<float>(magnitude);
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if (bits >= 0x7F7FFFFFu) return std::nullopt;  // FLT_MAX or beyond: near the overflow edge
+  auto neighbour = [](uint32_t b) {
+    float g;
+    std::memcpy(&g, &b, sizeof g);
+    return static_cast<double>(g);
+  };
+  // Halfway to each neighbour; exact in a double (two adjacent floats sum to at most 26 bits).
+  double down = bits == 0 ? -1.0 : (double(f) + neighbour(bits - 1)) / 2;
+  double up = (double(f) + neighbour(bits + 1)) / 2;
+  double margin = magnitude * 0x1p-49;  // 8 units in the last place of a double, or more
+  if (magnitude - down <= margin || up - magnitude <= margin) return std::nullopt;
+  return a < 0 ? -f : f;
+}
+
 /// read_json_number's work. The text must go on after the number with a character that cannot
 /// continue it (a sentinel such as the array's `]`): the loops stop there without checking for
-/// the end.
-/// `stop`: how far the text may be read in blocks of eight (the array's `]`).
-[[gnu::always_inline]] inline bool read_number(const char*& p, const char* stop, double& value) {
+/// the end. `stop`: how far the text may be read in blocks of eight (the array's `]`).
+[[gnu::always_inline]] inline bool read_number(const char*& p, const char* stop, float& out) {
+  double value;
   const char* start = p;
   const char* at = p;
   bool negative = *at == '-';
@@ -99,22 +122,31 @@ constexpr double kExactPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
         value = static_cast<double>(magnitude);
       }
     }
+    out = static_cast<float>(value);
     p = at;
     return true;
   }
   ptrdiff_t fraction_digits = 0;
   if (*at == '.') {
     const char* fraction = ++at;
-    if (stop - at >= 8) {  // embeddings' floats have 8-9 digits after the point
-      uint64_t block = load8(at);
-      if (eight_digits(block)) {
-        mantissa = mantissa * 100000000 + eight_digits_value(block);
+    // Floats printed in full have 8-9 digits after the point, doubles 16-17.
+    if (stop - at >= 8 && eight_digits(load8(at))) {
+      mantissa = mantissa * 100000000 + eight_digits_value(load8(at));
+      at += 8;
+      if (stop - at >= 8 && eight_digits(load8(at))) {
+        mantissa = mantissa * 100000000 + eight_digits_value(load8(at));
         at += 8;
       }
     }
     while (is_digit(*at)) mantissa = mantissa * 10 + uint64_t(*at++ - '0');
     fraction_digits = at - fraction;
     if (fraction_digits == 0) return false;
+  }
+  // Digits that count against the 19 a 64-bit mantissa holds: not the zeros before the first
+  // significant one (0.000123 has 3), which added nothing to it.
+  ptrdiff_t significant_digits = integer_digits + fraction_digits;
+  if (significant_digits > 19) {
+    for (const char* q = digits; *q == '0' || *q == '.'; ++q) significant_digits -= *q == '0';
   }
   int64_t exponent = 0;
   if ((*at | 0x20) == 'e') {
@@ -129,24 +161,38 @@ constexpr double kExactPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
     if (exponent_negative) exponent = -exponent;
   }
   int64_t power = exponent - fraction_digits;
-  // Leading zeros count as digits here; that only sends more numbers the exact slow way.
-  if (integer_digits + fraction_digits <= 19 && mantissa <= (uint64_t(1) << 53) && power >= -22 &&
-      power <= 22) [[likely]] {
+  bool exact_powers = power >= -22 && power <= 22;
+  if (significant_digits <= 19 && mantissa <= (uint64_t(1) << 53) && exact_powers) [[likely]] {
     // Clinger's fast path: both operands exact, so the one rounding is the correct one.
     auto m = static_cast<double>(mantissa);
     value = power < 0 ? m / kExactPowers[-power] : m * kExactPowers[power];
     if (negative) value = -value;
+  } else if (significant_digits <= 19 && exact_powers) {
+    // Up to 19 digits, more than 53 bits: a double printed in full (JavaScript, Python). The
+    // mantissa's conversion and the product round once each, so `approx` is within 3 units in the
+    // last place of the correct double; unless a float's rounding boundary is that close
+    // (about once in 10^7 numbers), both give the same float, which is all that is kept.
+    auto m = static_cast<double>(mantissa);
+    double approx = power < 0 ? m / kExactPowers[-power] : m * kExactPowers[power];
+    if (auto f = float_if_unambiguous(negative ? -approx : approx)) {
+      out = *f;
+      p = at;
+      return true;
+    }
+    auto [q, ec] = std::from_chars(start, at, value);
+    if (ec != std::errc{} || q != at) return false;
   } else {
     auto [q, ec] = std::from_chars(start, at, value);
     if (ec != std::errc{} || q != at) return false;  // out of a double's range
   }
+  out = static_cast<float>(value);
   p = at;
   return true;
 }
 
 }  // namespace
 
-bool read_json_number(const char*& p, const char* end, double& value) {
+bool read_json_number(const char*& p, const char* end, float& value) {
   std::string token(p, end);  // with a sentinel after it: read_number reads up to a non-number
   token.push_back(']');
   const char* at = token.data();
@@ -173,9 +219,8 @@ bool read_float_array(std::string_view text, size_t& pos, std::vector<float>& ou
   float* limit = dst + room;
   for (;;) {
     while (is_space(*at)) ++at;
-    double d;
-    if (dst == limit || !read_number(at, close, d)) return false;
-    auto f = static_cast<float>(d);
+    float f;
+    if (dst == limit || !read_number(at, close, f)) return false;
     if (!std::isfinite(f)) return false;
     *dst++ = f;
     while (is_space(*at)) ++at;

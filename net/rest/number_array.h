@@ -8,10 +8,13 @@
 // - the grammar is JSON's (RFC 8259 §6: no leading zeros, no `+`, no `1.` or `.5`, no NaN);
 // - an integer is a 64-bit integer converted to double, as the DOM stores it: -0 reads as 0; one
 //   beyond 64 bits steps aside (the DOM refuses it);
-// - a number with a fraction or an exponent is the correctly rounded double, as the DOM gives:
-//   exactly by Clinger's fast path when the mantissa has at most 53 bits and the power of ten is
-//   within 10^±22 (both exact in a double, so one rounding), else by std::from_chars, which is
-//   correctly rounded; out of a double's range steps aside;
+// - a number with a fraction or an exponent is the correctly rounded double, as the DOM gives,
+//   then a float: exactly by Clinger's fast path when the mantissa has at most 53 bits and the
+//   power of ten is within 10^±22 (both exact in a double, so one rounding); for up to 19
+//   digits (a double printed in full) by the same arithmetic, off by at most a few units in the
+//   double's last place, kept only when no float rounding boundary is that close, so the float
+//   is the same; else by std::from_chars, which is correctly rounded; out of a double's range
+//   steps aside;
 // - a value that is not a finite float steps aside (the ordinary path names it in its error).
 
 #include <cstddef>
@@ -20,9 +23,10 @@
 
 namespace shoal::rest {
 
-/// One number token at `p`, which is advanced past it; false if no number starts there or it
-/// steps aside (above). The token ends at the first character that cannot continue it.
-bool read_json_number(const char*& p, const char* end, double& value);
+/// One number token at `p`, which is advanced past it, as the float the DOM's get_double and a
+/// cast give; false if no number starts there or it steps aside (above). The token ends at the
+/// first character that cannot continue it.
+bool read_json_number(const char*& p, const char* end, float& value);
 
 /// `[ number , ... ]` (JSON whitespace allowed) at `text[pos]`: appends the numbers to `out` as
 /// floats and moves `pos` past the `]`. False, with `pos` and `out` unspecified, for anything

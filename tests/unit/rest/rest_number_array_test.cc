@@ -1,8 +1,9 @@
 // number_array.h must read every number exactly as simdjson's DOM and get_double read it, bit
 // for bit, or step aside: checked on hand-picked hard cases and on many random numbers printed
-// the ways clients print them.
+// the ways clients print them, float rounding boundaries included.
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,9 +17,9 @@
 namespace shoal::rest {
 namespace {
 
-uint64_t bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
+uint32_t bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
   return b;
 }
 
@@ -33,17 +34,20 @@ std::optional<double> dom_double(const std::string& token) {
   return d;
 }
 
-/// Reads `token` both ways. Taken: the same bits as the DOM, and the whole token consumed.
-/// Returns whether the reader took it.
+/// Reads `token` both ways. Taken: the same float bits as the DOM's double cast to float, and the
+/// whole token consumed. Returns whether the reader took it.
 bool check(const std::string& token) {
   const char* p = token.data();
-  double mine = 0;
+  float mine = 0;
   bool taken = read_json_number(p, token.data() + token.size(), mine);
   auto dom = dom_double(token);
   if (taken) {
     EXPECT_EQ(p, token.data() + token.size()) << token;
     EXPECT_TRUE(dom.has_value()) << token << ": taken, but the DOM refuses it";
-    if (dom) EXPECT_EQ(bits(mine), bits(*dom)) << token << ": " << mine << " vs " << *dom;
+    if (dom) {
+      auto expected = static_cast<float>(*dom);
+      EXPECT_EQ(bits(mine), bits(expected)) << token << ": " << mine << " vs " << expected;
+    }
   }
   return taken;
 }
@@ -89,6 +93,9 @@ TEST(NumberArray, HardCasesReadAsTheDom) {
            "0.000000000000000000001",
            "100000000000000000000000.0",
            "7e-10",
+           "0.0001234567890123456789",
+           "0.00012345678901234567891",
+           "-0.0000000000000000000012345678901234567e5",
            "-3.14159265358979323846264338327950288",
        }) {
     EXPECT_TRUE(check(t)) << t << " was not taken";
@@ -100,7 +107,7 @@ TEST(NumberArray, WhatTheDomRefusesOrCannotBeSureOfStepsAside) {
        {"", "-", "01", "-01", "1.", ".5", "+1", "1e", "1e+", "NaN", "Infinity", "-Infinity", "0x10",
         "18446744073709551616", "-9223372036854775809", "1e400", "-1e400", "1e-400"}) {
     const char* p = t;
-    double d;
+    float d;
     bool taken = read_json_number(p, t + std::strlen(t), d) && p == t + std::strlen(t);
     EXPECT_FALSE(taken) << t;
   }
@@ -118,6 +125,15 @@ TEST(NumberArray, RandomNumbersPrintedAsClientsPrintThemReadAsTheDom) {
                                        fmt::format("{:.17g}", d), fmt::format("{:.9g}", f),
                                        fmt::format("{:e}", d),    fmt::format("{:.3f}", d)};
     if (std::abs(d) < 1e12) tokens.push_back(fmt::format("{}", int64_t(d * 1e6)));
+    // Halfway between two floats, and next to it: where a float's rounding is decided, and where
+    // a double read off by a unit in its last place would round the other way.
+    double up = std::nextafter(f, std::numeric_limits<float>::infinity());
+    double halfway = (double(f) + up) / 2;
+    for (double h : {halfway, std::nextafter(halfway, 0.0), std::nextafter(halfway, 1e300)}) {
+      tokens.push_back(fmt::format("{}", h));
+      tokens.push_back(fmt::format("{:.16g}", h));
+      tokens.push_back(fmt::format("{:.18g}", h));
+    }
     for (const auto& token : tokens) {
       ++total;
       bool t = check(token);
