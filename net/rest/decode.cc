@@ -114,7 +114,8 @@ std::optional<input_error> check_sparse(element v, const std::string& where) {
 decoded<std::vector<shard::named_vector>> decode_vectors(element v,
                                                          const shard::collection_config& cfg,
                                                          const std::string& where,
-                                                         std::string& sparse_json) {
+                                                         std::string& sparse_json,
+                                                         std::vector<float>* given) {
   std::vector<shard::named_vector> out;
   if (v.is_array()) {
     auto* p = cfg.find_vector("");
@@ -122,7 +123,9 @@ decoded<std::vector<shard::named_vector>> decode_vectors(element v,
       return input_error::wrong_input(
           "Not existing vector name error: the collection has only named vectors");
     }
-    auto values = decode_dense(v, p->size, where, p->metric);
+    size_t count = given ? given->size() : 0;
+    auto values = given ? check_dense(std::move(*given), count, p->size, where, p->metric)
+                        : decode_dense(v, p->size, where, p->metric);
     if (!values) return values.error();
     out.push_back({"", std::move(*values)});
     return out;
@@ -197,7 +200,8 @@ void keep_last_of_duplicates(std::vector<shard::point_write>& points) {
 
 decoded<std::vector<shard::point_write>> decode_upsert(element body,
                                                        const shard::collection_config& cfg,
-                                                       const rest_limits& limits) {
+                                                       const rest_limits& limits,
+                                                       given_vectors* given) {
   std::vector<shard::point_write> out;
   if (auto points = member(body, "points")) {
     if (!points->is_array()) return input_error::format("points: expected an array");
@@ -208,8 +212,11 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
                       limits.max_points_per_request));
     }
     out.reserve(arr.size());
+    // The fast path read the same array: one entry per element.
+    if (given && given->size() != arr.size()) given = nullptr;
     size_t i = 0;
     for (auto item : arr) {
+      auto* given_vector = given && (*given)[i] ? &*(*given)[i] : nullptr;
       auto where = fmt::format("points[{}]", i++);
       if (!item.is_object()) return input_error::format(where + ": expected an object");
       shard::point_write w;
@@ -219,7 +226,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
       if (!id) return id.error();
       w.id = *id;
       if (auto v = member(item, "vector")) {
-        auto vectors = decode_vectors(*v, cfg, where + ".vector", w.sparse_json);
+        auto vectors = decode_vectors(*v, cfg, where + ".vector", w.sparse_json, given_vector);
         if (!vectors) return vectors.error();
         w.vectors = std::move(*vectors);
       } else if (auto vs = member(item, "vectors")) {

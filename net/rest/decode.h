@@ -25,16 +25,24 @@ using simdjson::dom::element;
 std::optional<element> member(element obj, std::string_view key);
 
 /// One point's "vector" field: a dense array (unnamed vector) or a map of named dense and
-/// sparse vectors. Sparse vectors are kept as JSON in `sparse_json`.
+/// sparse vectors. Sparse vectors are kept as JSON in `sparse_json`. `given`: a dense array's
+/// values, already read from the text as finite floats (`v` is then the `[]` left in its place:
+/// upsert_body.h); taken when set.
 decoded<std::vector<shard::named_vector>> decode_vectors(element v,
                                                          const shard::collection_config& cfg,
                                                          const std::string& where,
-                                                         std::string& sparse_json);
+                                                         std::string& sparse_json,
+                                                         std::vector<float>* given = nullptr);
 
-/// PUT /points: {"points": [...]} or {"batch": {...}}.
+/// The points' vectors read from the text by upsert_body.h: one entry per element of "points".
+using given_vectors = std::vector<std::optional<std::vector<float>>>;
+
+/// PUT /points: {"points": [...]} or {"batch": {...}}. `given`: see given_vectors; taken when
+/// set.
 decoded<std::vector<shard::point_write>> decode_upsert(element body,
                                                        const shard::collection_config& cfg,
-                                                       const rest_limits& limits);
+                                                       const rest_limits& limits,
+                                                       given_vectors* given = nullptr);
 
 decoded<std::vector<data::point_id>> decode_ids(element arr, const std::string& where, size_t max);
 

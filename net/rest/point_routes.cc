@@ -1,5 +1,6 @@
 // Points: upsert, retrieve, delete, payload changes, scroll, count (REST_API.md §5).
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
+#include "net/rest/upsert_body.h"
 
 namespace shoal::rest {
 namespace {
@@ -224,9 +226,14 @@ void add_point_routes(http::router& r, rest_context ctx) {
           if (!cfg) co_return error_response(cfg.error(), name, t);
           std::vector<shard::point_write> points;
           {
-            auto body = parse_body(req);
+            size_t max_dimensions = 0;
+            for (const auto& [vname, p] : (*cfg)->vectors) {
+              max_dimensions = std::max<size_t>(max_dimensions, p.size);
+            }
+            auto body = parse_upsert_body(req, max_dimensions, limits.max_points_per_request);
             if (!body) co_return input_error_response(body.error(), t);
-            auto decoded_points = decode_upsert(*body, **cfg, limits);
+            auto* given = body->vectors.empty() ? nullptr : &body->vectors;
+            auto decoded_points = decode_upsert(body->doc, **cfg, limits, given);
             if (!decoded_points) co_return input_error_response(decoded_points.error(), t);
             points = std::move(*decoded_points);
           }

@@ -45,8 +45,4 @@ std::optional<search_body> parse_search_body_fast(std::string_view text,
                                                   std::string_view vector_field,
                                                   size_t max_dimensions);
 
-/// Gives back the memory of this core's copy of the rest of a body past `keep_bytes` of capacity
-/// (with release_parser_memory, after every handler).
-void release_search_body_memory(size_t keep_bytes);
-
 }  // namespace shoal::rest

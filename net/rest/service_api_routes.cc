@@ -16,11 +16,11 @@
 #include "engine/shard/errc.h"
 #include "engine/shard/leader_hint.h"
 #include "net/rest/decode.h"
+#include "net/rest/emptied_arrays.h"
 #include "net/rest/encode.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/rest_stats.h"
-#include "net/rest/search_body.h"
 
 namespace shoal::rest {
 namespace {
@@ -329,7 +329,7 @@ void install_routes(http::router& r, const http::router& api, const rest_context
           if (!res) res = co_await fn(req);
           // The handler is done with the parser's document; a big body's memory goes back.
           release_parser_memory(keep);
-          release_search_body_memory(keep);
+          release_emptied_arrays_memory(keep);
           std::string_view collection;
           if (has_collection) {
             auto name = req.path_param("name");

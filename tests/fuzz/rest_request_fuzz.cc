@@ -5,8 +5,8 @@
 // The body goes through parse_json (what parse_body does with a request's body) and then the
 // decoder that route's handler calls (net/rest/requests.h, decode.h), with default limits.
 // Nothing is applied: the decoders produce owned, validated values, which is what is tested.
-// Query and search bodies also go through the single-search fast path (search_body.h), whose
-// outcome must equal the ordinary one (a differential check: any difference aborts).
+// Query, search and upsert bodies also go through the fast paths (search_body.h, upsert_body.h),
+// whose outcome must equal the ordinary one (a differential check: any difference aborts).
 
 #include <array>
 #include <cstdlib>
@@ -17,6 +17,7 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/search_body.h"
+#include "net/rest/upsert_body.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -107,6 +108,26 @@ std::string outcome(const data::decoded<rest::parsed_search>& r) {
   return out;
 }
 
+/// Decoded upsert points in a comparable form, or the error.
+std::string outcome(const data::decoded<std::vector<shard::point_write>>& r) {
+  if (!r) return "error " + std::to_string(int(r.error().k)) + ": " + r.error().message;
+  std::string out;
+  for (const auto& p : *r) {
+    out += "[" + p.id.to_string() + " payload " + (p.payload ? p.payload->to_json() : "-") +
+           " sparse " + p.sparse_json;
+    for (const auto& v : p.vectors) {
+      out += " " + v.name + ":";
+      for (float f : v.values) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, sizeof bits);
+        out += " " + std::to_string(bits);
+      }
+    }
+    out += "]";
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -123,14 +144,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   size_t spare = body.capacity() - body.size();
-  // The single-search fast path (net/rest/search_body.h) must decode exactly as the ordinary
+  // The fast paths (net/rest/search_body.h, upsert_body.h) must decode exactly as the ordinary
   // parse does, and take nothing the ordinary parse refuses.
+  const rest::rest_limits limits;
   std::optional<std::string> fast;
   if (r == route::query || r == route::search) {
     if (auto f =
             rest::parse_search_body_fast(body, r == route::search ? "vector" : "query", 65536)) {
-      fast = outcome(rest::decode_search(f->doc, cfg, rest::rest_limits{}, "", r == route::search,
-                                         &*f->vector));
+      fast = outcome(rest::decode_search(f->doc, cfg, limits, "", r == route::search, &*f->vector));
+    }
+  } else if (r == route::upsert) {
+    if (auto f = rest::parse_upsert_body_fast(body, 65536, limits.max_points_per_request)) {
+      fast = outcome(rest::decode_upsert(f->doc, cfg, limits, &f->vectors));
     }
   }
   auto root = rest::parse_json(body, spare);
@@ -139,8 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (fast) {
-    auto ordinary =
-        outcome(rest::decode_search(*root, cfg, rest::rest_limits{}, "", r == route::search));
+    auto ordinary = r == route::upsert
+                        ? outcome(rest::decode_upsert(*root, cfg, limits))
+                        : outcome(rest::decode_search(*root, cfg, limits, "", r == route::search));
     if (*fast != ordinary) std::abort();
     return 0;
   }

@@ -1,0 +1,109 @@
+#include "net/rest/upsert_body.h"
+
+#include "net/rest/emptied_arrays.h"
+#include "net/rest/json_walker.h"
+#include "net/rest/number_array.h"
+#include "net/rest/rest_io.h"
+
+namespace shoal::rest {
+namespace {
+
+struct lifted {
+  std::vector<std::optional<std::vector<float>>> vectors;
+  std::vector<text_range> ranges;
+};
+
+/// At a point's `{`: past its `}`, with its "vector" read when it is an array of numbers.
+bool walk_point(std::string_view text, json_walker& body, size_t max_dimensions, lifted& out) {
+  if (!body.punct('{')) return false;
+  std::optional<std::vector<float>> vector;
+  bool seen = false;
+  if (!body.punct('}')) {
+    for (;;) {
+      auto key = body.string();
+      if (!key || !body.punct(':')) return false;
+      body.skip_space();
+      if (!seen && *key == "vector" && body.peek() == '[') {
+        // The first such field; a repeated one is stepped over here and refused by the DOM.
+        seen = true;
+        size_t begin = body.pos(), pos = begin;
+        std::vector<float> values;
+        if (!read_float_array(text, pos, values, max_dimensions)) return false;
+        out.ranges.emplace_back(begin, pos);
+        vector = std::move(values);
+        body.move_to(pos);
+      } else if (!body.skip_value()) {
+        return false;
+      }
+      if (body.punct(',')) continue;
+      if (body.punct('}')) break;
+      return false;
+    }
+  }
+  out.vectors.push_back(std::move(vector));
+  return true;
+}
+
+/// At the `[` of "points": past its `]`.
+bool walk_points(std::string_view text, json_walker& body, size_t max_dimensions, size_t max_points,
+                 lifted& out) {
+  if (!body.punct('[')) return false;
+  if (body.punct(']')) return true;
+  for (;;) {
+    if (out.vectors.size() == max_points) return false;
+    body.skip_space();
+    if (body.peek() == '{') {
+      if (!walk_point(text, body, max_dimensions, out)) return false;
+    } else {
+      if (!body.skip_value()) return false;
+      out.vectors.emplace_back();  // not an object: the decoder says so
+    }
+    if (body.punct(',')) continue;
+    if (body.punct(']')) return true;
+    return false;
+  }
+}
+
+}  // namespace
+
+std::optional<upsert_body> parse_upsert_body_fast(std::string_view text, size_t max_dimensions,
+                                                  size_t max_points) {
+  json_walker body(text);
+  if (!body.punct('{')) return std::nullopt;
+  lifted found;
+  bool points_seen = false;
+  if (!body.punct('}')) {
+    for (;;) {
+      auto key = body.string();
+      if (!key || !body.punct(':')) return std::nullopt;
+      body.skip_space();
+      if (!points_seen && *key == "points" && body.peek() == '[') {
+        points_seen = true;
+        if (!walk_points(text, body, max_dimensions, max_points, found)) return std::nullopt;
+      } else if (!body.skip_value()) {
+        return std::nullopt;
+      }
+      if (body.punct(',')) continue;
+      if (body.punct('}')) break;
+      return std::nullopt;
+    }
+  }
+  body.skip_space();
+  if (!body.at_end() || found.ranges.empty()) return std::nullopt;  // nothing to gain
+  auto parsed = parse_with_arrays_emptied(text, found.ranges);
+  if (!parsed) return std::nullopt;  // the ordinary parse names the error
+  return upsert_body{*parsed, std::move(found.vectors)};
+}
+
+data::decoded<upsert_body> parse_upsert_body(const http::request_context& ctx,
+                                             size_t max_dimensions, size_t max_points) {
+  const auto& body = ctx.body();
+  if (auto fast = parse_upsert_body_fast(body, max_dimensions, max_points)) {
+    return std::move(*fast);
+  }
+  auto parsed = parse_body(ctx);
+  if (!parsed) return parsed.error();
+  return upsert_body{*parsed, {}};
+}
+
+}  // namespace shoal::rest

@@ -1,0 +1,134 @@
+// The upsert fast path (net/rest/upsert_body.h): the points' vectors read straight from the text
+// must give exactly what the ordinary parse gives, the same points or the same error, and the
+// path must step aside for everything but the plain case.
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
+
+#include "net/rest/decode.h"
+#include "net/rest/rest_io.h"
+#include "net/rest/upsert_body.h"
+
+namespace shoal::rest {
+namespace {
+
+shard::collection_config config(index::metric_kind metric) {
+  shard::collection_config cfg;
+  cfg.name = "c";
+  shard::vector_params p;
+  p.size = 3;
+  p.metric = metric;
+  cfg.vectors.emplace_back("", p);
+  return cfg;
+}
+
+/// Decoded points in a comparable form (vectors bit for bit), or the error.
+std::string outcome(const data::decoded<std::vector<shard::point_write>>& r) {
+  if (!r) return fmt::format("error {}: {}", int(r.error().k), r.error().message);
+  std::string out;
+  for (const auto& p : *r) {
+    out += fmt::format("[{} payload {}", p.id.to_string(), p.payload ? p.payload->to_json() : "-");
+    for (const auto& v : p.vectors) {
+      out += " " + v.name + ":";
+      for (float f : v.values) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, sizeof bits);
+        out += fmt::format(" {:08x}", bits);
+      }
+    }
+    out += "]";
+  }
+  return out;
+}
+
+struct both {
+  bool fast_taken = false;
+  std::string fast, ordinary;
+};
+
+both decode_both(const std::string& body, index::metric_kind metric = index::metric_kind::l2) {
+  auto cfg = config(metric);
+  rest_limits limits;
+  std::string text = body;
+  text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // as the session keeps bodies
+  both out;
+  if (auto fast = parse_upsert_body_fast(text, 3, limits.max_points_per_request)) {
+    out.fast_taken = true;
+    out.fast = outcome(decode_upsert(fast->doc, cfg, limits, &fast->vectors));
+  }
+  auto doc = parse_json(text, text.capacity() - text.size());
+  out.ordinary = doc ? outcome(decode_upsert(*doc, cfg, limits))
+                     : fmt::format("parse error: {}", doc.error().message);
+  if (!out.fast_taken) out.fast = out.ordinary;
+  return out;
+}
+
+TEST(UpsertBody, PlainListsTakeTheFastPathAndDecodeAlike) {
+  for (
+      auto body : {
+          R"({"points":[{"id":1,"vector":[0.5,-1,2e-3]}]})",
+          R"({"points":[{"id":1,"vector":[1,2,3],"payload":{"a":[1,2],"b":"]"}},)"
+          R"({"payload":{"x":{"y":[4]}},"vector":[0.30000000000000004,2,3],"id":2}]})",
+          R"( { "points" : [ { "id" : "5c56c793-69f3-4fbf-87e6-c4bf54c28c26" , "vector" : [ 1 , 2 , 3 ] } ] } )",
+          R"({"points":[{"id":1,"vector":[1,2,3]},{"id":1,"vector":[4,5,6]}]})",  // the last wins
+          R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2,"vector":{"":[1,2,3]}}]})",
+          R"({"points":[{"id":1,"vector":[1,2,3]}],"shard_key":null})",
+      }) {
+    auto r = decode_both(body);
+    EXPECT_TRUE(r.fast_taken) << body;
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+    EXPECT_EQ(r.fast.rfind("[", 0), 0u) << body << " -> " << r.fast;
+  }
+}
+
+TEST(UpsertBody, ErrorsAreTheOrdinaryErrors) {
+  // Taken or not, the answer is the ordinary one.
+  for (auto body : {
+           R"({"points":[{"id":1,"vector":[1,2]}]})",
+           R"({"points":[{"id":1,"vector":[1,2,3,4]}]})",
+           R"({"points":[{"id":1,"vector":[1,2,3]},{"vector":[1,2,3]}]})",
+           R"({"points":[{"id":-1,"vector":[1,2,3]}]})",
+           R"({"points":[{"id":1,"vector":[1,2,3]},7]})",
+           R"({"points":[{"id":1,"vector":[1,2,3],"payload":[1]}]})",
+           R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2,"vector":{"other":[1]}}]})",
+       }) {
+    auto r = decode_both(body);
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+    EXPECT_EQ(r.ordinary.rfind("error", 0), 0u) << body << " -> " << r.ordinary;
+  }
+  // Cosine refuses a zero vector either way.
+  auto zero = decode_both(R"({"points":[{"id":1,"vector":[0,0,0]}]})", index::metric_kind::cosine);
+  EXPECT_TRUE(zero.fast_taken);
+  EXPECT_EQ(zero.fast, zero.ordinary);
+  EXPECT_EQ(zero.ordinary.rfind("error", 0), 0u);
+}
+
+TEST(UpsertBody, AnythingButThePlainCaseStepsAside) {
+  for (auto body : {
+           R"({"points":[{"id":1,"vector":[1,2,"3"]}]})",                 // not a number
+           R"({"points":[{"id":1,"vector":[1,2,1e39]}]})",                // not a finite float
+           R"({"points":[{"id":1,"vector":[1,2,3,4,5]}]})",               // beyond the largest
+           R"({"points":[{"id":1,"vector":[1,2,3],"vector":[1,2,3]}]})",  // repeated field
+           R"({"points":[{"id":1,"vector":[1,2,3]}],"points":[]})",       // repeated list
+           R"({"points":[{"id":1,"vector":[1,2,3]} {"id":2}]})",          // a missing comma
+           R"({"points":[{"id":1,"vector":[1,2,3]},]})",                  // a trailing comma
+           R"({"points":[{"id":1,"vector":[1,2,3]}]} x)",                 // more after it
+           R"({"points":[{"id":1,"vector":[1,2,3]})",                     // unterminated
+           R"({"points":[{"id":1,"vector":{"":[1,2,3]}}]})",              // no plain vector
+           R"({"batch":{"ids":[1],"vectors":[[1,2,3]]}})",                // the batch form
+           R"({"points":[]})",
+           "",
+       }) {
+    auto r = decode_both(body);
+    EXPECT_FALSE(r.fast_taken) << body;
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+  }
+  // More points than a request may carry: the ordinary path reports the limit.
+  EXPECT_FALSE(parse_upsert_body_fast(R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})", 3, 1));
+  EXPECT_TRUE(parse_upsert_body_fast(R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})", 3, 2));
+}
+
+}  // namespace
+}  // namespace shoal::rest
