@@ -45,6 +45,27 @@ class json_walker {
     if (!skip_string()) return std::nullopt;
     return text_.substr(open + 1, at_ - open - 2);
   }
+  /// What a field's reader did with its value (object()).
+  enum class field { taken, skip, fail };
+
+  /// Whitespace, then `{ "key" : value , ... }`: for each field, with the position at its value,
+  /// `on_field(key)` reads the value itself (taken), has it stepped over (skip) or gives up
+  /// (fail). False on a step that is not JSON, or when a field's reader gave up.
+  template <typename OnField>
+  bool object(OnField&& on_field) {
+    if (!punct('{')) return false;
+    if (punct('}')) return true;
+    for (;;) {
+      auto key = string();
+      if (!key || !punct(':')) return false;
+      skip_space();
+      auto done = on_field(*key);
+      if (done == field::fail || (done == field::skip && !skip_value())) return false;
+      if (punct(',')) continue;
+      return punct('}');
+    }
+  }
+
   /// Whitespace, then one value of any kind.
   bool skip_value() {
     skip_space();

@@ -11,31 +11,22 @@ std::optional<search_body> parse_search_body_fast(std::string_view text,
                                                   std::string_view vector_field,
                                                   size_t max_dimensions) {
   json_walker body(text);
-  if (!body.punct('{')) return std::nullopt;
+  using field = json_walker::field;
   std::vector<float> vector;
   size_t vector_begin = 0, vector_end = 0;
   bool found = false;
-  if (!body.punct('}')) {
-    for (;;) {
-      auto key = body.string();
-      if (!key || !body.punct(':')) return std::nullopt;
-      body.skip_space();
-      if (!found && *key == vector_field && body.peek() == '[') {
-        // The first such field; a repeated one is stepped over here and refused by the DOM.
-        vector_begin = body.pos();
-        size_t pos = vector_begin;
-        if (!read_float_array(text, pos, vector, max_dimensions)) return std::nullopt;
-        vector_end = pos;
-        body.move_to(pos);
-        found = true;
-      } else if (!body.skip_value()) {
-        return std::nullopt;
-      }
-      if (body.punct(',')) continue;
-      if (body.punct('}')) break;
-      return std::nullopt;
-    }
-  }
+  bool walked = body.object([&](std::string_view key) {
+    // The first such field; a repeated one is stepped over here and refused by the DOM.
+    if (found || key != vector_field || body.peek() != '[') return field::skip;
+    vector_begin = body.pos();
+    size_t pos = vector_begin;
+    if (!read_float_array(text, pos, vector, max_dimensions)) return field::fail;
+    vector_end = pos;
+    body.move_to(pos);
+    found = true;
+    return field::taken;
+  });
+  if (!walked) return std::nullopt;
   body.skip_space();
   if (!body.at_end() || !found) return std::nullopt;  // no vector: nothing to gain
   text_range range{vector_begin, vector_end};

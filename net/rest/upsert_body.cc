@@ -13,33 +13,23 @@ struct lifted {
   std::vector<text_range> ranges;
 };
 
+using field = json_walker::field;
+
 /// At a point's `{`: past its `}`, with its "vector" read when it is an array of numbers.
 bool walk_point(std::string_view text, json_walker& body, size_t max_dimensions, lifted& out) {
-  if (!body.punct('{')) return false;
   std::optional<std::vector<float>> vector;
-  bool seen = false;
-  if (!body.punct('}')) {
-    for (;;) {
-      auto key = body.string();
-      if (!key || !body.punct(':')) return false;
-      body.skip_space();
-      if (!seen && *key == "vector" && body.peek() == '[') {
-        // The first such field; a repeated one is stepped over here and refused by the DOM.
-        seen = true;
-        size_t begin = body.pos(), pos = begin;
-        std::vector<float> values;
-        if (!read_float_array(text, pos, values, max_dimensions)) return false;
-        out.ranges.emplace_back(begin, pos);
-        vector = std::move(values);
-        body.move_to(pos);
-      } else if (!body.skip_value()) {
-        return false;
-      }
-      if (body.punct(',')) continue;
-      if (body.punct('}')) break;
-      return false;
-    }
-  }
+  bool walked = body.object([&](std::string_view key) {
+    // The first such field; a repeated one is stepped over here and refused by the DOM.
+    if (vector || key != "vector" || body.peek() != '[') return field::skip;
+    size_t begin = body.pos(), pos = begin;
+    std::vector<float> values;
+    if (!read_float_array(text, pos, values, max_dimensions)) return field::fail;
+    out.ranges.emplace_back(begin, pos);
+    vector = std::move(values);
+    body.move_to(pos);
+    return field::taken;
+  });
+  if (!walked) return false;
   out.vectors.push_back(std::move(vector));
   return true;
 }
@@ -69,25 +59,14 @@ bool walk_points(std::string_view text, json_walker& body, size_t max_dimensions
 std::optional<upsert_body> parse_upsert_body_fast(std::string_view text, size_t max_dimensions,
                                                   size_t max_points) {
   json_walker body(text);
-  if (!body.punct('{')) return std::nullopt;
   lifted found;
   bool points_seen = false;
-  if (!body.punct('}')) {
-    for (;;) {
-      auto key = body.string();
-      if (!key || !body.punct(':')) return std::nullopt;
-      body.skip_space();
-      if (!points_seen && *key == "points" && body.peek() == '[') {
-        points_seen = true;
-        if (!walk_points(text, body, max_dimensions, max_points, found)) return std::nullopt;
-      } else if (!body.skip_value()) {
-        return std::nullopt;
-      }
-      if (body.punct(',')) continue;
-      if (body.punct('}')) break;
-      return std::nullopt;
-    }
-  }
+  bool walked = body.object([&](std::string_view key) {
+    if (points_seen || key != "points" || body.peek() != '[') return field::skip;
+    points_seen = true;
+    return walk_points(text, body, max_dimensions, max_points, found) ? field::taken : field::fail;
+  });
+  if (!walked) return std::nullopt;
   body.skip_space();
   if (!body.at_end() || found.ranges.empty()) return std::nullopt;  // nothing to gain
   auto parsed = parse_with_arrays_emptied(text, found.ranges);

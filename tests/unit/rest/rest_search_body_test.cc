@@ -8,19 +8,10 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/search_body.h"
+#include "tests/unit/rest/one_vector_config.h"
 
 namespace shoal::rest {
 namespace {
-
-shard::collection_config config(index::metric_kind metric) {
-  shard::collection_config cfg;
-  cfg.name = "c";
-  shard::vector_params p;
-  p.size = 4;
-  p.metric = metric;
-  cfg.vectors.emplace_back("", p);
-  return cfg;
-}
 
 /// A decoded search in a comparable form, or its error.
 std::string outcome(const data::decoded<parsed_search>& r) {
@@ -42,7 +33,7 @@ struct both {
 
 both decode_both(const std::string& body, bool legacy,
                  index::metric_kind metric = index::metric_kind::cosine) {
-  auto cfg = config(metric);
+  auto cfg = one_vector_config(4, metric);
   rest_limits limits;
   std::string text = body;
   text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // as the session keeps bodies

@@ -10,19 +10,10 @@
 #include "net/rest/decode.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/upsert_body.h"
+#include "tests/unit/rest/one_vector_config.h"
 
 namespace shoal::rest {
 namespace {
-
-shard::collection_config config(index::metric_kind metric) {
-  shard::collection_config cfg;
-  cfg.name = "c";
-  shard::vector_params p;
-  p.size = 3;
-  p.metric = metric;
-  cfg.vectors.emplace_back("", p);
-  return cfg;
-}
 
 /// Decoded points in a comparable form (vectors bit for bit), or the error.
 std::string outcome(const data::decoded<std::vector<shard::point_write>>& r) {
@@ -49,7 +40,7 @@ struct both {
 };
 
 both decode_both(const std::string& body, index::metric_kind metric = index::metric_kind::l2) {
-  auto cfg = config(metric);
+  auto cfg = one_vector_config(3, metric);
   rest_limits limits;
   std::string text = body;
   text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // as the session keeps bodies
