@@ -111,6 +111,12 @@ std::optional<input_error> check_sparse(element v, const std::string& where) {
 
 }  // namespace
 
+size_t largest_vector_size(const shard::collection_config& cfg) {
+  size_t largest = 0;
+  for (const auto& [name, p] : cfg.vectors) largest = std::max<size_t>(largest, p.size);
+  return largest;
+}
+
 decoded<std::vector<shard::named_vector>> decode_vectors(element v,
                                                          const shard::collection_config& cfg,
                                                          const std::string& where,

@@ -27,14 +27,18 @@ std::optional<element> member(element obj, std::string_view key);
 /// One point's "vector" field: a dense array (unnamed vector) or a map of named dense and
 /// sparse vectors. Sparse vectors are kept as JSON in `sparse_json`. `given`: a dense array's
 /// values, already read from the text as finite floats (`v` is then the `[]` left in its place:
-/// upsert_body.h); taken when set.
+/// vector_list_body.h); taken when set.
 decoded<std::vector<shard::named_vector>> decode_vectors(element v,
                                                          const shard::collection_config& cfg,
                                                          const std::string& where,
                                                          std::string& sparse_json,
                                                          std::vector<float>* given = nullptr);
 
-/// The points' vectors read from the text by upsert_body.h: one entry per element of "points".
+/// The size of the collection's largest dense vector: the most numbers a fast path reads into
+/// one vector (search_body.h, vector_list_body.h).
+size_t largest_vector_size(const shard::collection_config& cfg);
+
+/// Vectors read from the text by vector_list_body.h: one entry per element of the list.
 using given_vectors = std::vector<std::optional<std::vector<float>>>;
 
 /// PUT /points: {"points": [...]} or {"batch": {...}}. `given`: see given_vectors; taken when

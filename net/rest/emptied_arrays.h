@@ -1,5 +1,6 @@
 #pragma once
-// The DOM of a body whose number arrays were read by a fast path (search_body.h, upsert_body.h):
+// The DOM of a body whose number arrays were read by a fast path (search_body.h,
+// vector_list_body.h):
 // the body parsed with `[]` in place of each of those arrays.
 //
 // Each replaced range is a valid JSON value (an array of numbers) and `[]` is another, so the

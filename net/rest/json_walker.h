@@ -1,6 +1,6 @@
 #pragma once
 // Walking JSON text without parsing it: the fast paths that read query and point vectors
-// straight from a body (search_body.h, upsert_body.h) find their arrays with it.
+// straight from a body (search_body.h, vector_list_body.h) find their arrays with it.
 //
 // Strict where it matters: only JSON whitespace between tokens, strings delimited exactly as
 // JSON delimits them (escapes stepped over), brackets paired. Values that are stepped over are

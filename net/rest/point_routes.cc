@@ -12,7 +12,7 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
-#include "net/rest/upsert_body.h"
+#include "net/rest/vector_list_body.h"
 
 namespace shoal::rest {
 namespace {
@@ -226,11 +226,9 @@ void add_point_routes(http::router& r, rest_context ctx) {
           if (!cfg) co_return error_response(cfg.error(), name, t);
           std::vector<shard::point_write> points;
           {
-            size_t max_dimensions = 0;
-            for (const auto& [vname, p] : (*cfg)->vectors) {
-              max_dimensions = std::max<size_t>(max_dimensions, p.size);
-            }
-            auto body = parse_upsert_body(req, max_dimensions, limits.max_points_per_request);
+            size_t max_dimensions = largest_vector_size(**cfg);
+            auto body = parse_vector_list_body(
+                req, {"points", "vector", max_dimensions, limits.max_points_per_request});
             if (!body) co_return input_error_response(body.error(), t);
             auto* given = body->vectors.empty() ? nullptr : &body->vectors;
             auto decoded_points = decode_upsert(body->doc, **cfg, limits, given);

@@ -72,7 +72,9 @@ decoded<parsed_search> decode_search(element body, const shard::collection_confi
                                      const rest_limits& limits, const std::string& where,
                                      bool legacy, std::vector<float>* given_vector = nullptr);
 /// POST /points/query/batch and /points/search/batch: {"searches": [...]}.
+/// `given`: the searches' vectors read from the text (vector_list_body.h); taken when set.
 decoded<std::vector<parsed_search>> decode_batch(element body, const shard::collection_config& cfg,
-                                                 const rest_limits& limits, bool legacy);
+                                                 const rest_limits& limits, bool legacy,
+                                                 given_vectors* given = nullptr);
 
 }  // namespace shoal::rest

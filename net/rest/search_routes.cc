@@ -15,6 +15,7 @@
 #include "net/rest/rest_api.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/search_body.h"
+#include "net/rest/vector_list_body.h"
 
 namespace shoal::rest {
 namespace {
@@ -201,7 +202,8 @@ awaitable<std::variant<std::vector<shard::point_view>, response>> run_search(
 }  // namespace
 
 decoded<std::vector<parsed_search>> decode_batch(element body, const shard::collection_config& cfg,
-                                                 const rest_limits& limits, bool legacy) {
+                                                 const rest_limits& limits, bool legacy,
+                                                 given_vectors* given) {
   auto searches = member(body, "searches");
   if (!searches || !searches->is_array()) {
     return input_error::format("searches: expected an array of requests");
@@ -212,9 +214,13 @@ decoded<std::vector<parsed_search>> decode_batch(element body, const shard::coll
                                                limits.max_batch_searches));
   }
   std::vector<parsed_search> out;
+  // The fast path read the same array: one entry per element.
+  if (given && given->size() != arr.size()) given = nullptr;
   size_t i = 0;
   for (auto item : arr) {
-    auto s = decode_search(item, cfg, limits, fmt::format("searches[{}]", i++), legacy);
+    auto* given_vector = given && (*given)[i] ? &*(*given)[i] : nullptr;
+    auto s =
+        decode_search(item, cfg, limits, fmt::format("searches[{}]", i++), legacy, given_vector);
     if (!s) return s.error();
     out.push_back(std::move(*s));
   }
@@ -234,9 +240,7 @@ void add_search_routes(http::router& r, rest_context ctx) {
       if (!cfg) co_return error_response(cfg.error(), name, t);
       parsed_search s;
       {
-        size_t max_dimensions = 0;
-        for (const auto& [vname, p] : (*cfg)->vectors)
-          max_dimensions = std::max<size_t>(max_dimensions, p.size);
+        size_t max_dimensions = largest_vector_size(**cfg);
         auto body = parse_search_body(req, legacy ? "vector" : "query", max_dimensions);
         if (!body) co_return input_error_response(body.error(), t);
         auto* given = body->vector ? &*body->vector : nullptr;
@@ -266,9 +270,12 @@ void add_search_routes(http::router& r, rest_context ctx) {
       if (!cfg) co_return error_response(cfg.error(), name, t);
       std::vector<parsed_search> searches;
       {
-        auto body = parse_body(req);
+        size_t max_dimensions = largest_vector_size(**cfg);
+        auto body = parse_vector_list_body(req, {"searches", legacy ? "vector" : "query",
+                                                 max_dimensions, limits.max_batch_searches});
         if (!body) co_return input_error_response(body.error(), t);
-        auto parsed = decode_batch(*body, **cfg, limits, legacy);
+        auto* given = body->vectors.empty() ? nullptr : &body->vectors;
+        auto parsed = decode_batch(body->doc, **cfg, limits, legacy, given);
         if (!parsed) co_return input_error_response(parsed.error(), t);
         searches = std::move(*parsed);
       }

@@ -32,7 +32,7 @@
 #include <simdjson.h>
 
 #include "net/rest/decode.h"
-#include "net/rest/upsert_body.h"
+#include "net/rest/vector_list_body.h"
 #include "perf/rest/bench_util.h"
 #include "perf/rest/load.h"
 
@@ -76,7 +76,7 @@ int cmd_ingest(const args& a) {
              double(bodies[0].size()) / 1e6);
 
   // Reference: decode in process, one thread, the ordinary way (simdjson DOM) and the way the
-  // server reads these bodies (the vectors read straight from the text: upsert_body.h).
+  // server reads these bodies (the vectors read straight from the text: vector_list_body.h).
   shard::collection_config cfg;
   cfg.vectors.emplace_back("", shard::vector_params{.size = uint32_t(dim),
                                                     .metric = index::metric_kind::cosine,
@@ -90,7 +90,8 @@ int cmd_ingest(const args& a) {
     for (size_t r = 0; r < decode_requests; ++r) {
       data::decoded<std::vector<shard::point_write>> pts;
       if (fast_path) {
-        auto body = rest::parse_upsert_body_fast(bodies[r], dim, limits.max_points_per_request);
+        auto body = rest::parse_vector_list_body_fast(
+            bodies[r], {"points", "vector", dim, limits.max_points_per_request});
         if (!body) throw std::runtime_error("the fast path stepped aside");
         pts = rest::decode_upsert(body->doc, cfg, limits, &body->vectors);
       } else {

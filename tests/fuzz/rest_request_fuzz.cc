@@ -5,8 +5,9 @@
 // The body goes through parse_json (what parse_body does with a request's body) and then the
 // decoder that route's handler calls (net/rest/requests.h, decode.h), with default limits.
 // Nothing is applied: the decoders produce owned, validated values, which is what is tested.
-// Query, search and upsert bodies also go through the fast paths (search_body.h, upsert_body.h),
-// whose outcome must equal the ordinary one (a differential check: any difference aborts).
+// Query, search, batch and upsert bodies also go through the fast paths (search_body.h,
+// vector_list_body.h), whose outcome must equal the ordinary one (a differential check: any
+// difference aborts).
 
 #include <array>
 #include <cstdlib>
@@ -17,7 +18,7 @@
 #include "net/rest/requests.h"
 #include "net/rest/rest_io.h"
 #include "net/rest/search_body.h"
-#include "net/rest/upsert_body.h"
+#include "net/rest/vector_list_body.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -108,6 +109,14 @@ std::string outcome(const data::decoded<rest::parsed_search>& r) {
   return out;
 }
 
+/// Decoded batch searches in a comparable form, or the error.
+std::string outcome(const data::decoded<std::vector<rest::parsed_search>>& r) {
+  if (!r) return "error " + std::to_string(int(r.error().k)) + ": " + r.error().message;
+  std::string out;
+  for (const auto& s : *r) out += "[" + outcome(data::decoded<rest::parsed_search>(s)) + "]";
+  return out;
+}
+
 /// Decoded upsert points in a comparable form, or the error.
 std::string outcome(const data::decoded<std::vector<shard::point_write>>& r) {
   if (!r) return "error " + std::to_string(int(r.error().k)) + ": " + r.error().message;
@@ -144,7 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   size_t spare = body.capacity() - body.size();
-  // The fast paths (net/rest/search_body.h, upsert_body.h) must decode exactly as the ordinary
+  // The fast paths (net/rest/search_body.h, vector_list_body.h) must decode exactly as the ordinary
   // parse does, and take nothing the ordinary parse refuses.
   const rest::rest_limits limits;
   std::optional<std::string> fast;
@@ -154,8 +163,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fast = outcome(rest::decode_search(f->doc, cfg, limits, "", r == route::search, &*f->vector));
     }
   } else if (r == route::upsert) {
-    if (auto f = rest::parse_upsert_body_fast(body, 65536, limits.max_points_per_request)) {
+    if (auto f = rest::parse_vector_list_body_fast(
+            body, {"points", "vector", 65536, limits.max_points_per_request})) {
       fast = outcome(rest::decode_upsert(f->doc, cfg, limits, &f->vectors));
+    }
+  } else if (r == route::query_batch || r == route::search_batch) {
+    bool legacy = r == route::search_batch;
+    if (auto f = rest::parse_vector_list_body_fast(
+            body, {"searches", legacy ? "vector" : "query", 65536, limits.max_batch_searches})) {
+      fast = outcome(rest::decode_batch(f->doc, cfg, limits, legacy, &f->vectors));
     }
   }
   auto root = rest::parse_json(body, spare);
@@ -164,9 +180,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (fast) {
-    auto ordinary = r == route::upsert
-                        ? outcome(rest::decode_upsert(*root, cfg, limits))
-                        : outcome(rest::decode_search(*root, cfg, limits, "", r == route::search));
+    std::string ordinary;
+    if (r == route::upsert) {
+      ordinary = outcome(rest::decode_upsert(*root, cfg, limits));
+    } else if (r == route::query_batch || r == route::search_batch) {
+      ordinary = outcome(rest::decode_batch(*root, cfg, limits, r == route::search_batch));
+    } else {
+      ordinary = outcome(rest::decode_search(*root, cfg, limits, "", r == route::search));
+    }
     if (*fast != ordinary) std::abort();
     return 0;
   }

@@ -1,6 +1,6 @@
-// The upsert fast path (net/rest/upsert_body.h): the points' vectors read straight from the text
-// must give exactly what the ordinary parse gives, the same points or the same error, and the
-// path must step aside for everything but the plain case.
+// The list fast path (net/rest/vector_list_body.h), for upserts and batch searches: the vectors
+// read straight from the text must give exactly what the ordinary parse gives, the same points
+// or searches or the same error, and the path must step aside for everything but the plain case.
 #include <cstring>
 
 #include <fmt/format.h>
@@ -8,8 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "net/rest/decode.h"
+#include "net/rest/requests.h"
 #include "net/rest/rest_io.h"
-#include "net/rest/upsert_body.h"
+#include "net/rest/vector_list_body.h"
 #include "tests/unit/rest/one_vector_config.h"
 
 namespace shoal::rest {
@@ -45,7 +46,8 @@ both decode_both(const std::string& body, index::metric_kind metric = index::met
   std::string text = body;
   text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // as the session keeps bodies
   both out;
-  if (auto fast = parse_upsert_body_fast(text, 3, limits.max_points_per_request)) {
+  if (auto fast = parse_vector_list_body_fast(
+          text, {"points", "vector", 3, limits.max_points_per_request})) {
     out.fast_taken = true;
     out.fast = outcome(decode_upsert(fast->doc, cfg, limits, &fast->vectors));
   }
@@ -56,7 +58,7 @@ both decode_both(const std::string& body, index::metric_kind metric = index::met
   return out;
 }
 
-TEST(UpsertBody, PlainListsTakeTheFastPathAndDecodeAlike) {
+TEST(VectorListBody, PlainListsTakeTheFastPathAndDecodeAlike) {
   for (
       auto body : {
           R"({"points":[{"id":1,"vector":[0.5,-1,2e-3]}]})",
@@ -74,7 +76,7 @@ TEST(UpsertBody, PlainListsTakeTheFastPathAndDecodeAlike) {
   }
 }
 
-TEST(UpsertBody, ErrorsAreTheOrdinaryErrors) {
+TEST(VectorListBody, ErrorsAreTheOrdinaryErrors) {
   // Taken or not, the answer is the ordinary one.
   for (auto body : {
            R"({"points":[{"id":1,"vector":[1,2]}]})",
@@ -96,7 +98,7 @@ TEST(UpsertBody, ErrorsAreTheOrdinaryErrors) {
   EXPECT_EQ(zero.ordinary.rfind("error", 0), 0u);
 }
 
-TEST(UpsertBody, AnythingButThePlainCaseStepsAside) {
+TEST(VectorListBody, AnythingButThePlainCaseStepsAside) {
   for (auto body : {
            R"({"points":[{"id":1,"vector":[1,2,"3"]}]})",                 // not a number
            R"({"points":[{"id":1,"vector":[1,2,1e39]}]})",                // not a finite float
@@ -117,8 +119,71 @@ TEST(UpsertBody, AnythingButThePlainCaseStepsAside) {
     EXPECT_EQ(r.fast, r.ordinary) << body;
   }
   // More points than a request may carry: the ordinary path reports the limit.
-  EXPECT_FALSE(parse_upsert_body_fast(R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})", 3, 1));
-  EXPECT_TRUE(parse_upsert_body_fast(R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})", 3, 2));
+  std::string two = R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})";
+  EXPECT_FALSE(parse_vector_list_body_fast(two, {"points", "vector", 3, 1}));
+  EXPECT_TRUE(parse_vector_list_body_fast(two, {"points", "vector", 3, 2}));
+}
+
+/// A decoded batch of searches in a comparable form (vectors bit for bit), or the error.
+std::string outcome(const data::decoded<std::vector<parsed_search>>& r) {
+  if (!r) return fmt::format("error {}: {}", int(r.error().k), r.error().message);
+  std::string out;
+  for (const auto& s : *r) {
+    out += fmt::format("[kind {} limit {} ef {}", int(s.k), s.q.limit, s.q.ef);
+    for (float f : s.q.vector) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      out += fmt::format(" {:08x}", bits);
+    }
+    out += "]";
+  }
+  return out;
+}
+
+both decode_batch_both(const std::string& body, bool legacy) {
+  auto cfg = one_vector_config(3, index::metric_kind::l2);
+  rest_limits limits;
+  std::string text = body;
+  text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  both out;
+  vector_list_shape shape{"searches", legacy ? "vector" : "query", 3, limits.max_batch_searches};
+  if (auto fast = parse_vector_list_body_fast(text, shape)) {
+    out.fast_taken = true;
+    out.fast = outcome(decode_batch(fast->doc, cfg, limits, legacy, &fast->vectors));
+  }
+  auto doc = parse_json(text, text.capacity() - text.size());
+  out.ordinary = doc ? outcome(decode_batch(*doc, cfg, limits, legacy))
+                     : fmt::format("parse error: {}", doc.error().message);
+  if (!out.fast_taken) out.fast = out.ordinary;
+  return out;
+}
+
+TEST(VectorListBody, BatchSearchesDecodeAlike) {
+  auto plain = decode_batch_both(
+      R"({"searches":[{"query":[1,2,3],"limit":2},{"query":17},{"limit":1,"query":[0.1,-2,3e2]}]})",
+      false);
+  EXPECT_TRUE(plain.fast_taken);
+  EXPECT_EQ(plain.fast, plain.ordinary);
+  EXPECT_EQ(plain.fast.rfind("[", 0), 0u) << plain.fast;
+  auto legacy = decode_batch_both(R"({"searches":[{"vector":[1,2,3],"limit":2}]})", true);
+  EXPECT_TRUE(legacy.fast_taken);
+  EXPECT_EQ(legacy.fast, legacy.ordinary);
+  for (auto body : {
+           R"({"searches":[{"query":[1,2,3]},{"query":[1,2]}]})",  // dimension
+           R"({"searches":[{"query":[1,2,3],"limit":0}]})",        // validation
+       }) {
+    auto r = decode_batch_both(body, false);
+    EXPECT_TRUE(r.fast_taken) << body;
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+    EXPECT_EQ(r.ordinary.rfind("error", 0), 0u) << body << " -> " << r.ordinary;
+  }
+  for (auto body : {
+           R"({"searches":[{"query":[1,2,3],"query":[1,2,3]}]})",  // repeated key
+           R"({"searches":[{"query":[1,2,"3"]}]})",                // not a number
+           R"({"searches":[{"query":{"nearest":[1,2,3]}}]})",      // not plain
+       }) {
+    EXPECT_FALSE(decode_batch_both(body, false).fast_taken) << body;
+  }
 }
 
 }  // namespace

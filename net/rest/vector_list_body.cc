@@ -1,4 +1,4 @@
-#include "net/rest/upsert_body.h"
+#include "net/rest/vector_list_body.h"
 
 #include "net/rest/emptied_arrays.h"
 #include "net/rest/json_walker.h"
@@ -15,15 +15,16 @@ struct lifted {
 
 using field = json_walker::field;
 
-/// At a point's `{`: past its `}`, with its "vector" read when it is an array of numbers.
-bool walk_point(std::string_view text, json_walker& body, size_t max_dimensions, lifted& out) {
+/// At an item's `{`: past its `}`, with its vector read when it is an array of numbers.
+bool walk_item(std::string_view text, json_walker& body, const vector_list_shape& shape,
+               lifted& out) {
   std::optional<std::vector<float>> vector;
   bool walked = body.object([&](std::string_view key) {
     // The first such field; a repeated one is stepped over here and refused by the DOM.
-    if (vector || key != "vector" || body.peek() != '[') return field::skip;
+    if (vector || key != shape.vector || body.peek() != '[') return field::skip;
     size_t begin = body.pos(), pos = begin;
     std::vector<float> values;
-    if (!read_float_array(text, pos, values, max_dimensions)) return field::fail;
+    if (!read_float_array(text, pos, values, shape.max_dimensions)) return field::fail;
     out.ranges.emplace_back(begin, pos);
     vector = std::move(values);
     body.move_to(pos);
@@ -34,16 +35,16 @@ bool walk_point(std::string_view text, json_walker& body, size_t max_dimensions,
   return true;
 }
 
-/// At the `[` of "points": past its `]`.
-bool walk_points(std::string_view text, json_walker& body, size_t max_dimensions, size_t max_points,
-                 lifted& out) {
+/// At the list's `[`: past its `]`.
+bool walk_list(std::string_view text, json_walker& body, const vector_list_shape& shape,
+               lifted& out) {
   if (!body.punct('[')) return false;
   if (body.punct(']')) return true;
   for (;;) {
-    if (out.vectors.size() == max_points) return false;
+    if (out.vectors.size() == shape.max_items) return false;
     body.skip_space();
     if (body.peek() == '{') {
-      if (!walk_point(text, body, max_dimensions, out)) return false;
+      if (!walk_item(text, body, shape, out)) return false;
     } else {
       if (!body.skip_value()) return false;
       out.vectors.emplace_back();  // not an object: the decoder says so
@@ -56,33 +57,31 @@ bool walk_points(std::string_view text, json_walker& body, size_t max_dimensions
 
 }  // namespace
 
-std::optional<upsert_body> parse_upsert_body_fast(std::string_view text, size_t max_dimensions,
-                                                  size_t max_points) {
+std::optional<vector_list_body> parse_vector_list_body_fast(std::string_view text,
+                                                            const vector_list_shape& shape) {
   json_walker body(text);
   lifted found;
-  bool points_seen = false;
+  bool list_seen = false;
   bool walked = body.object([&](std::string_view key) {
-    if (points_seen || key != "points" || body.peek() != '[') return field::skip;
-    points_seen = true;
-    return walk_points(text, body, max_dimensions, max_points, found) ? field::taken : field::fail;
+    if (list_seen || key != shape.list || body.peek() != '[') return field::skip;
+    list_seen = true;
+    return walk_list(text, body, shape, found) ? field::taken : field::fail;
   });
   if (!walked) return std::nullopt;
   body.skip_space();
   if (!body.at_end() || found.ranges.empty()) return std::nullopt;  // nothing to gain
   auto parsed = parse_with_arrays_emptied(text, found.ranges);
   if (!parsed) return std::nullopt;  // the ordinary parse names the error
-  return upsert_body{*parsed, std::move(found.vectors)};
+  return vector_list_body{*parsed, std::move(found.vectors)};
 }
 
-data::decoded<upsert_body> parse_upsert_body(const http::request_context& ctx,
-                                             size_t max_dimensions, size_t max_points) {
+data::decoded<vector_list_body> parse_vector_list_body(const http::request_context& ctx,
+                                                       const vector_list_shape& shape) {
   const auto& body = ctx.body();
-  if (auto fast = parse_upsert_body_fast(body, max_dimensions, max_points)) {
-    return std::move(*fast);
-  }
+  if (auto fast = parse_vector_list_body_fast(body, shape)) return std::move(*fast);
   auto parsed = parse_body(ctx);
   if (!parsed) return parsed.error();
-  return upsert_body{*parsed, {}};
+  return vector_list_body{*parsed, {}};
 }
 
 }  // namespace shoal::rest
