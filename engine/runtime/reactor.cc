@@ -6,6 +6,7 @@
 
 #include "engine/common/logger.h"
 #include "engine/common/thread_context.h"
+#include "engine/runtime/idle_poll.h"
 #include "engine/runtime/runtime.h"
 
 namespace shoal::rt {
@@ -93,8 +94,31 @@ void reactor::drain_inbox() {
   owner_.drain(id_.value(), drain_start_, kDrainBatch, did_work);
 }
 
+bool reactor::poll_rings(std::chrono::steady_clock::duration budget) {
+  const unsigned me = id_.value();
+  auto since = std::chrono::steady_clock::now();
+  auto until = since + budget;
+  bool found = false;
+  // Only the rings are polled here: they are plain memory reads, while io_context::poll() would
+  // make a system call every time. The clock is read once every kClockEvery polls: a read costs
+  // more than a poll of the rings.
+  for (unsigned i = 1; !(found = owner_.has_inbound(me)); ++i) {
+    cpu_relax();
+    if (i % kClockEvery == 0 && std::chrono::steady_clock::now() >= until) break;
+  }
+  auto polled = std::chrono::steady_clock::now() - since;
+  idle_poll_ns_.fetch_add(
+      uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(polled).count()),
+      std::memory_order_relaxed);
+  return found;
+}
+
 void reactor::run_loop() {
-  const auto idle_poll = owner_.config().idle_poll;
+  const std::chrono::nanoseconds cap = owner_.config().idle_poll;
+  // With one core no ring can ever fill: spinning would only burn the CPU (a client or the
+  // kernel's network work may need it).
+  const bool may_poll = cap.count() > 0 && owner_.core_count() > 1;
+  idle_poll_policy policy(cap);
   const unsigned me = id_.value();
   while (!ioc_.stopped()) {
     ioc_.poll();  // ready handlers, timers, and one non-blocking look at epoll
@@ -104,24 +128,12 @@ void reactor::run_loop() {
     owner_.drain(me, drain_start_, kDrainBatch, did_work);
     if (did_work) continue;
 
-    // With one core no ring can ever fill: spinning would only burn the CPU (a client or the
-    // kernel's network work may need it).
-    if (idle_poll.count() > 0 && owner_.core_count() > 1) {
-      auto since = std::chrono::steady_clock::now();
-      auto until = since + idle_poll;
-      bool found = false;
-      // Only the rings are polled here: they are plain memory reads, while io_context::poll()
-      // would make a system call every time. The clock is read once every kClockEvery polls:
-      // a read costs more than a poll of the rings.
-      for (unsigned i = 1; !(found = owner_.has_inbound(me)); ++i) {
-        cpu_relax();
-        if (i % kClockEvery == 0 && std::chrono::steady_clock::now() >= until) break;
+    if (may_poll) {
+      const bool reply_due = replies_due_ > 0;
+      if (auto budget = policy.budget(reply_due); budget.count() > 0) {
+        if (poll_rings(budget)) continue;
+        if (!reply_due) policy.missed();
       }
-      auto polled = std::chrono::steady_clock::now() - since;
-      idle_poll_ns_.fetch_add(
-          uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(polled).count()),
-          std::memory_order_relaxed);
-      if (found) continue;
     }
 
     sleeping_.store(true, std::memory_order_seq_cst);
@@ -130,8 +142,13 @@ void reactor::run_loop() {
       sleeping_.store(false, std::memory_order_relaxed);
       continue;
     }
+    auto bells = doorbells_.load(std::memory_order_relaxed);
+    auto slept_at = std::chrono::steady_clock::now();
     ioc_.run_one();  // sleeps until a handler is ready: I/O, a timer, or a doorbell
     sleeping_.store(false, std::memory_order_relaxed);
+    if (may_poll && doorbells_.load(std::memory_order_relaxed) != bells) {
+      policy.woken_by_message(std::chrono::steady_clock::now() - slept_at);
+    }
   }
 }
 

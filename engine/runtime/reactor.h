@@ -3,14 +3,16 @@
 //
 // Cross-core messages do not go through io_context::post: they sit in per-pair SPSC rings
 // (runtime.h). The reactor's loop runs ready handlers (io_context::poll), drains its rings, and
-// when both are empty keeps polling the rings for `idle_poll` before it sleeps in epoll
-// (io_context::run_one); a runtime of one core has no rings to poll and sleeps at once. A sender
+// when both are empty keeps polling the rings for a while (idle_poll.h: up to `idle_poll` when a
+// reply is due, adaptively otherwise) before it sleeps in epoll (io_context::run_one); a runtime
+// of one core has no rings to poll and sleeps at once. A sender
 // rings the doorbell only when the reactor sleeps (or is about to): one post wakes it, however many
 // messages follow (PRACTICES A4). Everything here but ring_doorbell() and the atomics is touched
 // only by the reactor's thread.
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,6 +60,8 @@ class reactor {
   void join();
   void drain_inbox();
   void run_loop();
+  /// Polls the rings for up to `budget`; true if a message came.
+  bool poll_rings(std::chrono::steady_clock::duration budget);
   void heartbeat();
 
   static constexpr size_t kDrainBatch = 512;
@@ -71,6 +75,7 @@ class reactor {
   semaphore blocking_units_;
   std::thread thread_;
   unsigned drain_start_ = 0;
+  uint32_t replies_due_ = 0;  // requests this core sent whose responses have not come back
   alignas(64) std::atomic<bool> doorbell_pending_{false};
   std::atomic<bool> sleeping_{false};  // in (or entering) io_context::run_one
   std::atomic<int64_t> heartbeat_ns_{0};

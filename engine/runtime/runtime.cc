@@ -101,6 +101,7 @@ void runtime::send_request(smp_message* m) {
   auto& ch = channel_between(m->source(), m->target());
   SHOAL_ASSERT(ch.requests.push(m), "smp request ring {}->{} overflowed despite its units",
                m->source(), m->target());
+  ++reactors_[m->source()]->replies_due_;
   reactors_[m->target()]->ring_doorbell();
 }
 
@@ -137,6 +138,7 @@ bool runtime::drain(unsigned me, unsigned& start, size_t budget, bool& did_work)
       smp_message* m = nullptr;
       // Responses first: completing them frees units that senders here may be waiting for.
       if (channel_between(me, other).responses.pop(m)) {
+        --reactors_[me]->replies_due_;
         m->complete();
         progress = did_work = true;
         if (--budget == 0) break;
