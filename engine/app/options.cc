@@ -468,7 +468,8 @@ std::vector<setting> settings() {
        count_setting<size_t>(&rt::runtime_config::blocking_per_core, &server_config::runtime, 1,
                              1 << 16)},
       {"runtime.idle-poll", "50us",
-       "an idle core polls its cross-core channels this long before sleeping (0us: never)",
+       "an idle core awaiting a reply polls its cross-core channels up to this long before "
+       "sleeping, and adapts its poll for requests within it (0us: never polls)",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {
          std::optional<std::chrono::microseconds> us;
          if (v.ends_with("us")) {
