@@ -157,6 +157,7 @@ load_result run_load(const load_options& o, const std::vector<std::string>& requ
   r.qps = double(st.answered) / o.seconds;
   r.latency_us = std::move(st.latency_us);
   r.due_and_latency_us = std::move(st.due_and_latency_us);
+  r.start_s = std::chrono::duration<double>(st.start.time_since_epoch()).count();
   r.answered_all = st.answered_all;
   r.client_cpu_ns = cpu_after - cpu_before;
   std::sort(r.latency_us.begin(), r.latency_us.end());

@@ -39,6 +39,7 @@ struct load_result {
   /// When each measured request was due (seconds from the start), in the order answered, and its
   /// latency: where in time the slow answers were.
   std::vector<std::pair<float, float>> due_and_latency_us;
+  double start_s = 0;  // steady_clock (CLOCK_MONOTONIC) seconds when the first request was due
   double percentile(double p) const;
   double mean() const;
   /// Answers slower than `over_us`, grouped into episodes: slow answers due within `gap_s` of

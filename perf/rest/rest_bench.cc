@@ -227,6 +227,8 @@ int main(int argc, char** argv) {
         "         [--k 10 --ef 64 --m 16 --ef-construct 100 --connections 16 --seconds 10]\n"
         "         [--server-pid PID: report the server's CPU time per query]\n"
         "         [--reference-cpus 0,1: pin the in-process reference's threads there]\n"
+        "         [--open-rate R: only the open loop, at R/s; --open-connections 64;\n"
+        "          --open-trace FILE: each open-loop request's due time and latency]\n"
         "  ingest [--dim 768 --batch 256 --connections 4 --seconds 8 --durability D]\n"
         "  parse  [--seconds 1]\n"
         "  all: [--json FILE]\n");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -265,6 +266,12 @@ int cmd_search(const args& a) {
   half.connections = a.count("open-connections", 64);
   auto open_costed = run_costed(half, requests, server_pid);
   const auto& open = open_costed.load;
+  if (a.kv.count("open-trace")) {  // when each open-loop request was due, and its latency
+    std::FILE* f = std::fopen(a.get("open-trace").c_str(), "w");
+    std::fprintf(f, "# start %.6f (CLOCK_MONOTONIC s); due s, latency us\n", open.start_s);
+    for (auto [due, us] : open.due_and_latency_us) std::fprintf(f, "%.6f %.0f\n", due, us);
+    std::fclose(f);
+  }
   // The tail's floor, measured the same way: the same client, rate and connections against an
   // endpoint that does no work. What it shows comes from the machine and the client, not search.
   auto floor = run_costed(half, {render_request("GET", "/livez", "")}, 0);
@@ -274,9 +281,9 @@ int cmd_search(const args& a) {
   double rec_ref = gt.empty() ? 0 : recall_at(ref_ids, gt, k);
   fmt::print(
       "  HTTP open loop at {:.0f} queries/s (half of peak): achieved {:.0f}/s, p50 {:.0f} us, "
-      "p99 {:.0f} us, p99.9 {:.0f} us, {} errors\n",
+      "p99 {:.0f} us, p99.9 {:.0f} us, {} errors{}\n",
       half.rate, open.qps, open.percentile(50), open.percentile(99), open.percentile(99.9),
-      open.errors);
+      open.errors, open_costed.describe_cost());
   auto slow = open.slow_episodes(3 * open.percentile(50));
   fmt::print(
       "  answers slower than 3 x p50: {} ({:.2f}%) in {} episodes (slow answers due within 20 ms "
