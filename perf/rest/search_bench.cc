@@ -92,6 +92,39 @@ costed_load run_costed(const load_options& o, const std::vector<std::string>& re
 
 }  // namespace
 
+/// The index alone, paced: every shard's thread searches the queries at `rate` per second,
+/// sleeping until each is due. Its CPU time per query (all shards) is what the index costs when its
+/// cores idle between queries, as a server's do in an open loop; on a VM that is far more than back
+/// to back (caches and the vCPU go cold while it sleeps).
+double paced_index_cpu_us(const std::vector<std::unique_ptr<index::hnsw_index>>& idx,
+                          const std::vector<std::vector<float>>& queries, size_t k, size_t ef,
+                          double rate, double seconds, const std::vector<unsigned>& cpus) {
+  size_t count = std::clamp<size_t>(size_t(rate * seconds), 1, queries.size() * 8);
+  std::vector<uint64_t> cpu(idx.size());
+  std::vector<std::thread> workers;
+  for (size_t s = 0; s < idx.size(); ++s) {
+    workers.emplace_back([&, s] {
+      pin_to_cpu(cpus[s % cpus.size()]);
+      index::search_scratch scratch;
+      std::vector<index::neighbor> out(k);
+      index::search_params params;
+      params.ef = ef;
+      auto start = clock_type::now();
+      auto cpu0 = thread_cpu_ns();
+      for (size_t q = 0; q < count; ++q) {
+        std::this_thread::sleep_until(start + std::chrono::duration_cast<clock_type::duration>(
+                                                  std::chrono::duration<double>(double(q) / rate)));
+        (void)idx[s]->search(queries[q % queries.size()], k, out, params, scratch).value();
+      }
+      cpu[s] = thread_cpu_ns() - cpu0;
+    });
+  }
+  for (auto& t : workers) t.join();
+  double total = 0;
+  for (auto c : cpu) total += double(c);
+  return total / 1e3 / double(count);
+}
+
 int cmd_search(const args& a) {
   auto host = a.get("host", "127.0.0.1");
   auto port = static_cast<uint16_t>(a.count("port", 6333));
@@ -219,7 +252,6 @@ int cmd_search(const args& a) {
     std::sort(all.begin(), all.end());
     for (size_t j = 0; j < k && j < all.size(); ++j) ref_ids[q].push_back(all[j].second);
   }
-  idx.clear();
   fmt::print("  reference (in process, {} threads, one shard each): {:.0f} queries/s\n", shards,
              ref_qps);
 
@@ -266,6 +298,9 @@ int cmd_search(const args& a) {
   half.connections = a.count("open-connections", 64);
   auto open_costed = run_costed(half, requests, server_pid);
   const auto& open = open_costed.load;
+  double paced_us =
+      rounds == 0 ? 0 : paced_index_cpu_us(idx, queries, k, ef, half.rate, 3, ref_cpus);
+  idx.clear();
   if (a.kv.count("open-trace")) {  // when each open-loop request was due, and its latency
     std::FILE* f = std::fopen(a.get("open-trace").c_str(), "w");
     std::fprintf(f, "# start %.6f (CLOCK_MONOTONIC s); due s, latency us\n", open.start_s);
@@ -284,6 +319,12 @@ int cmd_search(const args& a) {
       "p99 {:.0f} us, p99.9 {:.0f} us, {} errors{}\n",
       half.rate, open.qps, open.percentile(50), open.percentile(99), open.percentile(99.9),
       open.errors, open_costed.describe_cost());
+  if (paced_us > 0) {
+    fmt::print(
+        "  the index alone at this rate, paced in process: {:.1f} us of CPU per query (back to "
+        "back {:.1f} us)\n",
+        paced_us, ref_cpu_us);
+  }
   auto slow = open.slow_episodes(3 * open.percentile(50));
   fmt::print(
       "  answers slower than 3 x p50: {} ({:.2f}%) in {} episodes (slow answers due within 20 ms "
