@@ -92,6 +92,21 @@ costed_load run_costed(const load_options& o, const std::vector<std::string>& re
 
 }  // namespace
 
+/// One thread's searches of one shard: its scratch, its result buffer and the search's ef.
+struct shard_searcher {
+  const index::hnsw_index& shard;
+  size_t k;
+  index::search_scratch scratch;
+  std::vector<index::neighbor> out;
+  index::search_params params;
+  shard_searcher(const index::hnsw_index& s, size_t k_, size_t ef) : shard(s), k(k_), out(k_) {
+    params.ef = ef;
+  }
+  size_t search(const std::vector<float>& q) {
+    return shard.search(q, k, out, params, scratch).value();
+  }
+};
+
 /// The index alone, paced: every shard's thread searches the queries at `rate` per second,
 /// sleeping until each is due. Its CPU time per query (all shards) is what the index costs when its
 /// cores idle between queries, as a server's do in an open loop; on a VM that is far more than back
@@ -105,16 +120,13 @@ double paced_index_cpu_us(const std::vector<std::unique_ptr<index::hnsw_index>>&
   for (size_t s = 0; s < idx.size(); ++s) {
     workers.emplace_back([&, s] {
       pin_to_cpu(cpus[s % cpus.size()]);
-      index::search_scratch scratch;
-      std::vector<index::neighbor> out(k);
-      index::search_params params;
-      params.ef = ef;
+      shard_searcher searcher(*idx[s], k, ef);
       auto start = clock_type::now();
       auto cpu0 = thread_cpu_ns();
       for (size_t q = 0; q < count; ++q) {
         std::this_thread::sleep_until(start + std::chrono::duration_cast<clock_type::duration>(
                                                   std::chrono::duration<double>(double(q) / rate)));
-        (void)idx[s]->search(queries[q % queries.size()], k, out, params, scratch).value();
+        searcher.search(queries[q % queries.size()]);
       }
       cpu[s] = thread_cpu_ns() - cpu0;
     });
@@ -204,24 +216,21 @@ int cmd_search(const args& a) {
     for (size_t s = 0; s < shards; ++s) {
       workers.emplace_back([&, s] {
         pin_to_cpu(ref_cpus[s % ref_cpus.size()]);
-        index::search_scratch scratch;
-        std::vector<index::neighbor> out(k);
-        index::search_params params;
-        params.ef = ef;
+        shard_searcher searcher(*idx[s], k, ef);
         ready++;
         while (ready.load() < shards) std::this_thread::yield();
         auto t0 = clock_type::now();
         auto cpu0 = thread_cpu_ns();
         for (size_t r = 0; r < rounds; ++r) {
-          for (auto& q : queries) (void)idx[s]->search(q, k, out, params, scratch).value();
+          for (auto& q : queries) searcher.search(q);
         }
         thread_cpu[s] = thread_cpu_ns() - cpu0;
         thread_seconds[s] = std::chrono::duration<double>(clock_type::now() - t0).count();
         if (pass == 0) {
           for (auto& q : queries) {
-            auto n = idx[s]->search(q, k, out, params, scratch).value();
+            auto n = searcher.search(q);
             std::vector<uint64_t> ids;
-            for (size_t j = 0; j < n; ++j) ids.push_back(out[j].label);
+            for (size_t j = 0; j < n; ++j) ids.push_back(searcher.out[j].label);
             ref_hits[s].push_back(ids);
           }
         }
@@ -241,13 +250,12 @@ int cmd_search(const args& a) {
   std::vector<std::vector<uint64_t>> ref_ids(queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
     std::vector<std::pair<float, uint64_t>> all;
-    std::vector<index::neighbor> out(k);
-    index::search_scratch scratch;
-    index::search_params params;
-    params.ef = ef;
     for (size_t s = 0; s < shards; ++s) {
-      auto n = idx[s]->search(queries[q], k, out, params, scratch).value();
-      for (size_t j = 0; j < n; ++j) all.emplace_back(out[j].distance, rows_of[s][out[j].label]);
+      shard_searcher searcher(*idx[s], k, ef);
+      auto n = searcher.search(queries[q]);
+      for (size_t j = 0; j < n; ++j) {
+        all.emplace_back(searcher.out[j].distance, rows_of[s][searcher.out[j].label]);
+      }
     }
     std::sort(all.begin(), all.end());
     for (size_t j = 0; j < k && j < all.size(); ++j) ref_ids[q].push_back(all[j].second);
