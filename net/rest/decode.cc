@@ -207,9 +207,10 @@ void keep_last_of_duplicates(std::vector<shard::point_write>& points) {
 decoded<std::vector<shard::point_write>> decode_upsert(element body,
                                                        const shard::collection_config& cfg,
                                                        const rest_limits& limits,
-                                                       given_vectors* given) {
+                                                       given_vectors* given, upsert_form form) {
   std::vector<shard::point_write> out;
   if (auto points = member(body, "points")) {
+    if (form != upsert_form::points) given = nullptr;
     if (!points->is_array()) return input_error::format("points: expected an array");
     auto arr = points->get_array().value_unsafe();
     if (arr.size() > limits.max_points_per_request) {
@@ -250,6 +251,7 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
     keep_last_of_duplicates(out);
     return out;
   }
+  if (form != upsert_form::batch) given = nullptr;
   auto batch = member(body, "batch");
   if (!batch) return input_error::format("expected `points` or `batch`");
   if (!batch->is_object()) return input_error::format("batch: expected an object");
@@ -273,8 +275,19 @@ decoded<std::vector<shard::point_write>> decode_upsert(element body,
                                        name) != cfg.sparse_vectors.end();
       if (!p && !is_sparse)
         return input_error::wrong_input("Not existing vector name error: " + name);
+      // The fast path read the unnamed column: one entry per element.
+      auto* read = name.empty() && given && given->size() == n ? given : nullptr;
       size_t i = 0;
       for (auto v : simdjson::dom::array(list.get_array().value_unsafe())) {
+        if (read && (*read)[i] && p) {
+          auto& values = *(*read)[i];
+          size_t count = values.size();
+          auto checked = check_dense(std::move(values), count, p->size,
+                                     fmt::format("{}[{}]", where, i), p->metric);
+          if (!checked) return checked.error();
+          out[i++].vectors.push_back({name, std::move(*checked)});
+          continue;
+        }
         if (v.is_null()) {
           ++i;
           continue;

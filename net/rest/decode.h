@@ -38,15 +38,20 @@ decoded<std::vector<shard::named_vector>> decode_vectors(element v,
 /// one vector (search_body.h, vector_list_body.h).
 size_t largest_vector_size(const shard::collection_config& cfg);
 
-/// Vectors read from the text by vector_list_body.h: one entry per element of the list.
+/// Vectors read from the text by vector_list_body.h: one entry per element of the list (or of
+/// the column, batch.vectors).
 using given_vectors = std::vector<std::optional<std::vector<float>>>;
 
-/// PUT /points: {"points": [...]} or {"batch": {...}}. `given`: see given_vectors; taken when
-/// set.
+/// Which of an upsert's forms the given vectors were read from.
+enum class upsert_form { points, batch };
+
+/// PUT /points: {"points": [...]} or {"batch": {...}}. `given`: see given_vectors, read from
+/// `form`; taken when set.
 decoded<std::vector<shard::point_write>> decode_upsert(element body,
                                                        const shard::collection_config& cfg,
                                                        const rest_limits& limits,
-                                                       given_vectors* given = nullptr);
+                                                       given_vectors* given = nullptr,
+                                                       upsert_form form = upsert_form::points);
 
 decoded<std::vector<data::point_id>> decode_ids(element arr, const std::string& where, size_t max);
 

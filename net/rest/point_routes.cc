@@ -227,11 +227,14 @@ void add_point_routes(http::router& r, rest_context ctx) {
           std::vector<shard::point_write> points;
           {
             size_t max_dimensions = largest_vector_size(**cfg);
-            auto body = parse_vector_list_body(
-                req, {"points", "vector", max_dimensions, limits.max_points_per_request});
+            auto body =
+                parse_vector_list_body(req, {"points", "vector", max_dimensions,
+                                             limits.max_points_per_request, "batch", "vectors"});
             if (!body) co_return input_error_response(body.error(), t);
             auto* given = body->vectors.empty() ? nullptr : &body->vectors;
-            auto decoded_points = decode_upsert(body->doc, **cfg, limits, given);
+            auto decoded_points =
+                decode_upsert(body->doc, **cfg, limits, given,
+                              body->from_columns ? upsert_form::batch : upsert_form::points);
             if (!decoded_points) co_return input_error_response(decoded_points.error(), t);
             points = std::move(*decoded_points);
           }

@@ -1,5 +1,7 @@
 #include "net/rest/vector_list_body.h"
 
+#include <utility>
+
 #include "net/rest/emptied_arrays.h"
 #include "net/rest/json_walker.h"
 #include "net/rest/number_array.h"
@@ -55,24 +57,70 @@ bool walk_list(std::string_view text, json_walker& body, const vector_list_shape
   }
 }
 
+/// At the column's `[`: past its `]`, each element that is an array read as a vector.
+bool walk_column(std::string_view text, json_walker& body, const vector_list_shape& shape,
+                 lifted& out) {
+  if (!body.punct('[')) return false;
+  if (body.punct(']')) return true;
+  for (;;) {
+    if (out.vectors.size() == shape.max_items) return false;
+    body.skip_space();
+    if (body.peek() == '[') {
+      size_t begin = body.pos(), pos = begin;
+      std::vector<float> values;
+      if (!read_float_array(text, pos, values, shape.max_dimensions)) return false;
+      out.ranges.emplace_back(begin, pos);
+      out.vectors.emplace_back(std::move(values));
+      body.move_to(pos);
+    } else {
+      if (!body.skip_value()) return false;
+      out.vectors.emplace_back();  // null, or not a vector: the decoder says so
+    }
+    if (body.punct(',')) continue;
+    if (body.punct(']')) return true;
+    return false;
+  }
+}
+
+/// At the column form's `{`: past its `}`, with its column walked when it is an array.
+bool walk_columns(std::string_view text, json_walker& body, const vector_list_shape& shape,
+                  lifted& out) {
+  bool column_seen = false;
+  return body.object([&](std::string_view key) {
+    if (column_seen || key != shape.column || body.peek() != '[') return field::skip;
+    column_seen = true;
+    return walk_column(text, body, shape, out) ? field::taken : field::fail;
+  });
+}
+
 }  // namespace
 
 std::optional<vector_list_body> parse_vector_list_body_fast(std::string_view text,
                                                             const vector_list_shape& shape) {
   json_walker body(text);
   lifted found;
-  bool list_seen = false;
+  // Keys seen at all, and the first of each walked (a repeated key is stepped over here and
+  // refused by the DOM). A body with both forms is left to the ordinary path.
+  bool list_seen = false, columns_seen = false;
   bool walked = body.object([&](std::string_view key) {
-    if (list_seen || key != shape.list || body.peek() != '[') return field::skip;
-    list_seen = true;
-    return walk_list(text, body, shape, found) ? field::taken : field::fail;
+    if (key == shape.list) {
+      bool first = !std::exchange(list_seen, true);
+      if (!first || body.peek() != '[') return field::skip;
+      return walk_list(text, body, shape, found) ? field::taken : field::fail;
+    }
+    if (!shape.columns.empty() && key == shape.columns) {
+      bool first = !std::exchange(columns_seen, true);
+      if (!first || body.peek() != '{') return field::skip;
+      return walk_columns(text, body, shape, found) ? field::taken : field::fail;
+    }
+    return field::skip;
   });
-  if (!walked) return std::nullopt;
+  if (!walked || (list_seen && columns_seen)) return std::nullopt;
   body.skip_space();
   if (!body.at_end() || found.ranges.empty()) return std::nullopt;  // nothing to gain
   auto parsed = parse_with_arrays_emptied(text, found.ranges);
   if (!parsed) return std::nullopt;  // the ordinary parse names the error
-  return vector_list_body{*parsed, std::move(found.vectors)};
+  return vector_list_body{*parsed, std::move(found.vectors), columns_seen};
 }
 
 data::decoded<vector_list_body> parse_vector_list_body(const http::request_context& ctx,

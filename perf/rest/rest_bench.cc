@@ -58,22 +58,32 @@ int cmd_ingest(const args& a) {
     t += "]";
   }
   size_t n_requests = a.count("requests", 600);
+  // The list form {"points": [{"id", "vector"}, ...]} or the column form {"batch": {"ids",
+  // "vectors"}} (what Python's upload_points sends).
+  auto form = a.get("form", "points");
+  if (form != "points" && form != "batch") throw std::runtime_error("--form: points or batch");
+  bool columns = form == "batch";
   std::vector<std::string> bodies;
   size_t total_bytes = 0;
   for (size_t r = 0; r < n_requests; ++r) {
-    std::string body = R"({"points":[)";
+    std::string body = columns ? R"({"batch":{"ids":[)" : R"({"points":[)";
+    if (columns) {
+      for (size_t i = 0; i < batch; ++i) body += fmt::format("{}{}", i ? "," : "", r * batch + i);
+      body += R"(],"vectors":[)";
+    }
     for (size_t i = 0; i < batch; ++i) {
       size_t id = r * batch + i;
-      body += fmt::format(R"({}{{"id":{},"vector":)", i ? "," : "", id);
+      if (!columns) body += fmt::format(R"({}{{"id":{},"vector":)", i ? "," : "", id);
+      if (columns && i) body += ",";
       body += texts[(id * 2654435761u) % pool];
-      body += "}";
+      if (!columns) body += "}";
     }
-    body += "]}";
+    body += columns ? "]}}" : "]}";
     total_bytes += body.size();
     bodies.push_back(std::move(body));
   }
-  fmt::print("ingest: {}-d vectors, {} per request, {:.1f} MB of JSON per request\n", dim, batch,
-             double(bodies[0].size()) / 1e6);
+  fmt::print("ingest: {}-d vectors, {} per request ({} form), {:.1f} MB of JSON per request\n", dim,
+             batch, form, double(bodies[0].size()) / 1e6);
 
   // Reference: decode in process, one thread, the ordinary way (simdjson DOM) and the way the
   // server reads these bodies (the vectors read straight from the text: vector_list_body.h).
@@ -91,9 +101,12 @@ int cmd_ingest(const args& a) {
       data::decoded<std::vector<shard::point_write>> pts;
       if (fast_path) {
         auto body = rest::parse_vector_list_body_fast(
-            bodies[r], {"points", "vector", dim, limits.max_points_per_request});
+            bodies[r],
+            {"points", "vector", dim, limits.max_points_per_request, "batch", "vectors"});
         if (!body) throw std::runtime_error("the fast path stepped aside");
-        pts = rest::decode_upsert(body->doc, cfg, limits, &body->vectors);
+        pts = rest::decode_upsert(
+            body->doc, cfg, limits, &body->vectors,
+            body->from_columns ? rest::upsert_form::batch : rest::upsert_form::points);
       } else {
         simdjson::padded_string padded(bodies[r]);
         pts = rest::decode_upsert(parser.parse(padded).value(), cfg, limits);
@@ -142,6 +155,7 @@ int cmd_ingest(const args& a) {
   j.field("bench", std::string("rest_ingest"));
   j.field("dim", double(dim));
   j.field("batch", double(batch));
+  j.field("form", form);
   j.field("connections", double(lo.connections));
   j.field("vectors_per_s", vps);
   j.field("json_mb_per_s", mbps);
@@ -230,6 +244,7 @@ int main(int argc, char** argv) {
         "         [--open-rate R: only the open loop, at R/s; --open-connections 64;\n"
         "          --open-trace FILE: each open-loop request's due time and latency]\n"
         "  ingest [--dim 768 --batch 256 --connections 4 --seconds 8 --durability D]\n"
+        "         [--form points|batch: the list or the column form of the upserts]\n"
         "  parse  [--seconds 1]\n"
         "  all: [--json FILE]\n");
     return 2;

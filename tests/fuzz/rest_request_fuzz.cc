@@ -164,8 +164,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } else if (r == route::upsert) {
     if (auto f = rest::parse_vector_list_body_fast(
-            body, {"points", "vector", 65536, limits.max_points_per_request})) {
-      fast = outcome(rest::decode_upsert(f->doc, cfg, limits, &f->vectors));
+            body, {"points", "vector", 65536, limits.max_points_per_request, "batch", "vectors"})) {
+      fast = outcome(rest::decode_upsert(
+          f->doc, cfg, limits, &f->vectors,
+          f->from_columns ? rest::upsert_form::batch : rest::upsert_form::points));
     }
   } else if (r == route::query_batch || r == route::search_batch) {
     bool legacy = r == route::search_batch;

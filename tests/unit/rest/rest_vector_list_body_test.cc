@@ -47,9 +47,11 @@ both decode_both(const std::string& body, index::metric_kind metric = index::met
   text.reserve(text.size() + simdjson::SIMDJSON_PADDING);  // as the session keeps bodies
   both out;
   if (auto fast = parse_vector_list_body_fast(
-          text, {"points", "vector", 3, limits.max_points_per_request})) {
+          text, {"points", "vector", 3, limits.max_points_per_request, "batch", "vectors"})) {
     out.fast_taken = true;
-    out.fast = outcome(decode_upsert(fast->doc, cfg, limits, &fast->vectors));
+    out.fast =
+        outcome(decode_upsert(fast->doc, cfg, limits, &fast->vectors,
+                              fast->from_columns ? upsert_form::batch : upsert_form::points));
   }
   auto doc = parse_json(text, text.capacity() - text.size());
   out.ordinary = doc ? outcome(decode_upsert(*doc, cfg, limits))
@@ -110,7 +112,6 @@ TEST(VectorListBody, AnythingButThePlainCaseStepsAside) {
            R"({"points":[{"id":1,"vector":[1,2,3]}]} x)",                 // more after it
            R"({"points":[{"id":1,"vector":[1,2,3]})",                     // unterminated
            R"({"points":[{"id":1,"vector":{"":[1,2,3]}}]})",              // no plain vector
-           R"({"batch":{"ids":[1],"vectors":[[1,2,3]]}})",                // the batch form
            R"({"points":[]})",
            "",
        }) {
@@ -122,6 +123,58 @@ TEST(VectorListBody, AnythingButThePlainCaseStepsAside) {
   std::string two = R"({"points":[{"id":1,"vector":[1,2,3]},{"id":2}]})";
   EXPECT_FALSE(parse_vector_list_body_fast(two, {"points", "vector", 3, 1}));
   EXPECT_TRUE(parse_vector_list_body_fast(two, {"points", "vector", 3, 2}));
+}
+
+// The column form of upserts ({"batch": {"ids", "vectors", "payloads"}}): the same outcomes.
+TEST(VectorListBody, BatchFormUpsertsDecodeAlike) {
+  for (auto body : {
+           R"({"batch":{"ids":[1],"vectors":[[0.5,-1,2e-3]]}})",
+           R"({"batch":{"ids":[1,"5c56c793-69f3-4fbf-87e6-c4bf54c28c26"],)"
+           R"("vectors":[[1,2,3],[0.30000000000000004,2,3]],"payloads":[{"a":[1]},null]}})",
+           R"({"batch":{"vectors":[[1,2,3],[4,5,6]],"ids":[7,7]}})",  // the last wins
+           R"({"batch":{"ids":[1,2],"vectors":[[1,2,3],null]}})",     // no vector for 2
+           R"( { "batch" : { "ids" : [ 1 ] , "vectors" : [ [ 1 , 2 , 3 ] ] } } )",
+       }) {
+    auto r = decode_both(body);
+    EXPECT_TRUE(r.fast_taken) << body;
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+    EXPECT_EQ(r.fast.rfind("[", 0), 0u) << body << " -> " << r.fast;
+  }
+  for (auto body : {
+           R"({"batch":{"ids":[1],"vectors":[[1,2]]}})",            // wrong dimension
+           R"({"batch":{"ids":[1,2],"vectors":[[1,2,3]]}})",        // fewer vectors than ids
+           R"({"batch":{"ids":[1],"vectors":[[1,2,3],[4,5,6]]}})",  // more
+           R"({"batch":{"ids":[-1],"vectors":[[1,2,3]]}})",         // a bad id
+           R"({"batch":{"vectors":[[1,2,3]]}})",                    // no ids
+           R"({"batch":{"ids":[1],"vectors":[[1,2,3]],"payloads":7}})",
+           R"({"batch":{"ids":[1,2],"vectors":[[1,2,3],{"a":1}]}})",  // not a vector
+       }) {
+    auto r = decode_both(body);
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+    EXPECT_EQ(r.ordinary.rfind("error", 0), 0u) << body << " -> " << r.ordinary;
+  }
+  auto zero =
+      decode_both(R"({"batch":{"ids":[1],"vectors":[[0,0,0]]}})", index::metric_kind::cosine);
+  EXPECT_TRUE(zero.fast_taken);
+  EXPECT_EQ(zero.fast, zero.ordinary);
+  EXPECT_EQ(zero.ordinary.rfind("error", 0), 0u);
+  for (auto body : {
+           R"({"batch":{"ids":[1],"vectors":{"":[[1,2,3]]}}})",          // named columns
+           R"({"batch":{"ids":[1],"vectors":[[1,2,"3"]]}})",             // not a number
+           R"({"batch":{"ids":[1],"vectors":[[1,2,3]]},"points":[]})",   // both forms
+           R"({"points":[{"id":1,"vector":[1,2,3]}],"batch":{}})",       // both forms
+           R"({"batch":{"ids":[1],"vectors":[[1,2,3]],"vectors":[]}})",  // repeated column
+           R"({"batch":{"ids":[1],"vectors":[]}})",                      // nothing to read
+           R"({"batch":[{"ids":[1],"vectors":[[1,2,3]]}]})",             // not an object
+       }) {
+    auto r = decode_both(body);
+    EXPECT_FALSE(r.fast_taken) << body;
+    EXPECT_EQ(r.fast, r.ordinary) << body;
+  }
+  // Without a column form in the shape, the batch form takes the ordinary path.
+  std::string batch = R"({"batch":{"ids":[1],"vectors":[[1,2,3]]}})";
+  EXPECT_FALSE(parse_vector_list_body_fast(batch, {"points", "vector", 3, 10}));
+  EXPECT_FALSE(parse_vector_list_body_fast(batch, {"points", "vector", 3, 0, "batch", "vectors"}));
 }
 
 /// A decoded batch of searches in a comparable form (vectors bit for bit), or the error.
