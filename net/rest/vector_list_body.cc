@@ -37,49 +37,48 @@ bool walk_item(std::string_view text, json_walker& body, const vector_list_shape
   return true;
 }
 
-/// At the list's `[`: past its `]`.
-bool walk_list(std::string_view text, json_walker& body, const vector_list_shape& shape,
-               lifted& out) {
+/// At an array's `[`: past its `]`, each element handed to `element` (which must move past it),
+/// with no more than the request's limit of elements.
+template <typename Element>
+bool walk_array(json_walker& body, const vector_list_shape& shape, lifted& out, Element&& element) {
   if (!body.punct('[')) return false;
   if (body.punct(']')) return true;
   for (;;) {
     if (out.vectors.size() == shape.max_items) return false;
     body.skip_space();
-    if (body.peek() == '{') {
-      if (!walk_item(text, body, shape, out)) return false;
-    } else {
-      if (!body.skip_value()) return false;
-      out.vectors.emplace_back();  // not an object: the decoder says so
-    }
+    if (!element()) return false;
     if (body.punct(',')) continue;
     if (body.punct(']')) return true;
     return false;
   }
 }
 
+/// At the list's `[`: past its `]`.
+bool walk_list(std::string_view text, json_walker& body, const vector_list_shape& shape,
+               lifted& out) {
+  return walk_array(body, shape, out, [&] {
+    if (body.peek() == '{') return walk_item(text, body, shape, out);
+    out.vectors.emplace_back();  // not an object: the decoder says so
+    return body.skip_value();
+  });
+}
+
 /// At the column's `[`: past its `]`, each element that is an array read as a vector.
 bool walk_column(std::string_view text, json_walker& body, const vector_list_shape& shape,
                  lifted& out) {
-  if (!body.punct('[')) return false;
-  if (body.punct(']')) return true;
-  for (;;) {
-    if (out.vectors.size() == shape.max_items) return false;
-    body.skip_space();
-    if (body.peek() == '[') {
-      size_t begin = body.pos(), pos = begin;
-      std::vector<float> values;
-      if (!read_float_array(text, pos, values, shape.max_dimensions)) return false;
-      out.ranges.emplace_back(begin, pos);
-      out.vectors.emplace_back(std::move(values));
-      body.move_to(pos);
-    } else {
-      if (!body.skip_value()) return false;
+  return walk_array(body, shape, out, [&] {
+    if (body.peek() != '[') {
       out.vectors.emplace_back();  // null, or not a vector: the decoder says so
+      return body.skip_value();
     }
-    if (body.punct(',')) continue;
-    if (body.punct(']')) return true;
-    return false;
-  }
+    size_t begin = body.pos(), pos = begin;
+    std::vector<float> values;
+    if (!read_float_array(text, pos, values, shape.max_dimensions)) return false;
+    out.ranges.emplace_back(begin, pos);
+    out.vectors.emplace_back(std::move(values));
+    body.move_to(pos);
+    return true;
+  });
 }
 
 /// At the column form's `{`: past its `}`, with its column walked when it is an array.
