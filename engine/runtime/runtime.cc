@@ -97,19 +97,21 @@ void runtime::stop_all() {
   for (auto& r : reactors_) r->request_stop();
 }
 
+// Once a message is in a ring it belongs to the other side: the target may run it and send it
+// back, and the source completes and deletes it. So whatever these need from it is read first.
 void runtime::send_request(smp_message* m) {
-  auto& ch = channel_between(m->source(), m->target());
-  SHOAL_ASSERT(ch.requests.push(m), "smp request ring {}->{} overflowed despite its units",
-               m->source(), m->target());
-  ++reactors_[m->source()]->replies_due_;
-  reactors_[m->target()]->ring_doorbell();
+  const unsigned source = m->source(), target = m->target();
+  ++reactors_[source]->replies_due_;
+  SHOAL_ASSERT(channel_between(source, target).requests.push(m),
+               "smp request ring {}->{} overflowed despite its units", source, target);
+  reactors_[target]->ring_doorbell();
 }
 
 void runtime::send_response(smp_message* m) {
-  auto& ch = channel_between(m->source(), m->target());
-  SHOAL_ASSERT(ch.responses.push(m), "smp response ring {}->{} overflowed", m->target(),
-               m->source());
-  reactors_[m->source()]->ring_doorbell();
+  const unsigned source = m->source(), target = m->target();
+  SHOAL_ASSERT(channel_between(source, target).responses.push(m),
+               "smp response ring {}->{} overflowed", target, source);
+  reactors_[source]->ring_doorbell();  // m may be gone already
 }
 
 void runtime::post_to(core_id target, std::function<void()> fn) {
