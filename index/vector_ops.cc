@@ -39,6 +39,10 @@ result<void> check_vector(std::span<const float> v, size_t dim, metric_kind metr
 result<void> check_batch(std::span<const label_t> labels, std::span<const float> vectors,
                          size_t dim, metric_kind metric) {
   if (vectors.size() != labels.size() * dim) return errc::dimension_mismatch;
+  if (labels.size() == 1) {  // a shard adds its points one at a time: no set to allocate
+    if (labels[0] == invalid_label) return errc::bad_parameter;
+    return check_vector(vectors, dim, metric);
+  }
   std::unordered_set<label_t> seen;
   seen.reserve(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {

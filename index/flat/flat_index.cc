@@ -42,18 +42,21 @@ void flat_index::reserve(size_t points) {
   slots_.reserve(points);
 }
 
-void flat_index::append_prepared(label_t label, const float* prepared) {
+void flat_index::store(label_t label, const float* vector) {
   const size_t d = config_.dim;
-  if (const slot_t existing = slots_.find(label); existing != invalid_slot) {
-    std::memcpy(vectors_.data() + size_t{existing} * d, prepared, d * sizeof(float));
-    norms_[existing] = squared_norm(prepared, d);
-    return;
+  slot_t slot = slots_.find(label);
+  if (slot == invalid_slot) {
+    SHOAL_ASSERT(labels_.size() < invalid_slot, "flat index slot space exhausted");
+    vectors_.extend(d);  // first: it is the allocation that may fail
+    slot = static_cast<slot_t>(labels_.size());
+    slots_.assign(label, slot);
+    labels_.push_back(label);
+    norms_.push_back(0);
   }
-  SHOAL_ASSERT(labels_.size() < invalid_slot, "flat index slot space exhausted");
-  slots_.assign(label, static_cast<slot_t>(labels_.size()));
-  labels_.push_back(label);
-  vectors_.insert(vectors_.end(), prepared, prepared + d);
-  norms_.push_back(squared_norm(prepared, d));
+  // Prepared straight into its row: no copy through a scratch vector.
+  float* row = vectors_.data() + size_t{slot} * d;
+  prepare_vector(vector, d, config_.metric, row);
+  norms_[slot] = squared_norm(row, d);
 }
 
 result<void> flat_index::add(label_t label, std::span<const float> vector) {
@@ -64,11 +67,7 @@ result<void> flat_index::add_batch(std::span<const label_t> labels,
                                    std::span<const float> vectors) {
   if (auto r = check_batch(labels, vectors, config_.dim, config_.metric); !r) return r;
   if (labels_.size() + labels.size() >= invalid_slot) return errc::capacity_exceeded;
-  std::vector<float> prepared(config_.dim);
-  for (size_t i = 0; i < labels.size(); ++i) {
-    prepare_vector(vectors.data() + i * config_.dim, config_.dim, config_.metric, prepared.data());
-    append_prepared(labels[i], prepared.data());
-  }
+  for (size_t i = 0; i < labels.size(); ++i) store(labels[i], vectors.data() + i * config_.dim);
   return {};
 }
 
@@ -87,7 +86,7 @@ result<void> flat_index::remove(label_t label) {
   }
   labels_.pop_back();
   norms_.pop_back();
-  vectors_.resize(vectors_.size() - d);
+  vectors_.pop_back(d);
   return {};
 }
 
@@ -219,7 +218,8 @@ result<void> flat_index::save(byte_sink& sink) const {
   if (auto r = io::write_header(sink, h); !r) return r;
   std::span<const std::byte> labels[] = {io::bytes_of(labels_)};
   if (auto r = io::write_section(sink, kLabelsSection, labels); !r) return r;
-  std::span<const std::byte> vectors[] = {io::bytes_of(vectors_)};
+  std::span<const std::byte> vectors[] = {
+      io::bytes_of(std::span<const float>(vectors_.data(), vectors_.size()))};
   return io::write_section(sink, kVectorsSection, vectors);
 }
 
@@ -237,12 +237,10 @@ result<std::unique_ptr<flat_index>> flat_index::load_body(const io::file_header&
   auto index = create(config);
   if (!index) return index.error();
   flat_index& f = **index;
-  std::vector<float> vectors;
   if (auto r = io::read_section(source, kLabelsSection, n, f.labels_); !r) return r.error();
-  if (auto r = io::read_section(source, kVectorsSection, n * header.dim, vectors); !r) {
+  if (auto r = io::read_section(source, kVectorsSection, n * header.dim, f.vectors_); !r) {
     return r.error();
   }
-  f.vectors_ = std::move(vectors);
   f.slots_.reserve(n);
   f.norms_.resize(n);
   for (size_t i = 0; i < n; ++i) {

@@ -5,7 +5,8 @@
 // cosine. Owned by one core (vector_index.h contract).
 //
 // Storage: rows are dense (n x dim floats, normalised for cosine) with a parallel label array;
-// remove() moves the last row into the hole, so there are no tombstones.
+// remove() moves the last row into the hole, so there are no tombstones. The rows live in a
+// mapped_array: growth remaps pages instead of copying every row on the owning core.
 //
 // Snapshot (io/format.h container, kind flat): header params[0] = number of points;
 // sections: 1 labels (u64 x n), 2 vectors (f32 x n x dim).
@@ -17,6 +18,7 @@
 #include "index/distance/dispatch.h"
 #include "index/io/format.h"
 #include "index/label_map.h"
+#include "index/mapped_array.h"
 #include "index/vector_index.h"
 
 namespace shoal::index {
@@ -71,15 +73,16 @@ class flat_index final : public vector_index {
 
  private:
   explicit flat_index(const flat_config& config);
-  void append_prepared(label_t label, const float* prepared);
+  /// Stores one checked vector under label: in place when the label exists, else as a new row.
+  void store(label_t label, const float* vector);
   /// Scans every row (or the filter's candidate list) for one prepared query.
   size_t scan(const float* query, size_t k, const label_filter* filter, std::span<neighbor> out,
               search_scratch& scratch) const;
 
   flat_config config_;
   distance::f32_metric distance_;
-  std::vector<float> vectors_;  // size() x dim
-  std::vector<float> norms_;    // squared norms (l2: the sgemm path needs them)
+  mapped_array<float> vectors_;  // size() x dim
+  std::vector<float> norms_;     // squared norms (l2: the sgemm path needs them)
   std::vector<label_t> labels_;
   label_map slots_;
 };

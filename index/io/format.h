@@ -78,9 +78,10 @@ result<void> read_payload(byte_source& source, void* dest, size_t bytes, uint32_
 
 /// Reads a whole section of expected_count elements of T into `out`, growing it in bounded
 /// chunks while reading so a truncated or lying input fails before a large allocation.
-template <typename T>
-result<void> read_section(byte_source& source, uint32_t tag, uint64_t expected_count,
-                          std::vector<T>& out) {
+/// `out` is a std::vector or a mapped_array.
+template <typename Array>
+result<void> read_section(byte_source& source, uint32_t tag, uint64_t expected_count, Array& out) {
+  using T = typename Array::value_type;
   if (expected_count > (uint64_t{1} << 40) / sizeof(T))
     return read_section_head(source, tag, ~0ull);
   if (auto r = read_section_head(source, tag, expected_count * sizeof(T)); !r) return r;
