@@ -3,10 +3,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#include <vector>
 
 namespace shoal::fileio {
 namespace {
@@ -69,6 +72,37 @@ result<void> pwrite_all(const file& f, std::span<const std::byte> bytes, off_t o
       return sys_error(errno);
     }
     done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+result<void> pwritev_all(const file& f, std::span<const std::span<const std::byte>> parts,
+                         off_t offset) {
+  // At most IOV_MAX parts per call; a short write resumes inside the part it stopped in.
+  std::vector<iovec> iov;
+  size_t next = 0, skip = 0;  // the first part not yet written whole, and its bytes written
+  while (next < parts.size()) {
+    iov.clear();
+    for (size_t i = next; i < parts.size() && iov.size() < IOV_MAX; ++i) {
+      size_t from = i == next ? skip : 0;
+      if (parts[i].size() == from) continue;
+      iov.push_back({const_cast<std::byte*>(parts[i].data() + from), parts[i].size() - from});
+    }
+    if (iov.empty()) break;
+    if (injected(op::write)) return sys_error(errno);
+    ssize_t n = ::pwritev(f.fd(), iov.data(), static_cast<int>(iov.size()), offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(errno);
+    }
+    offset += n;
+    auto left = static_cast<size_t>(n);
+    while (next < parts.size() && left >= parts[next].size() - skip) {
+      left -= parts[next].size() - skip;
+      skip = 0;
+      ++next;
+    }
+    skip += left;
   }
   return {};
 }

@@ -42,6 +42,9 @@ class file {
 
 result<file> open_file(const std::filesystem::path& path, int flags, mode_t mode = 0644);
 result<void> pwrite_all(const file& f, std::span<const std::byte> bytes, off_t offset);
+/// Writes the parts one after another from offset, as one pwrite of their concatenation would.
+result<void> pwritev_all(const file& f, std::span<const std::span<const std::byte>> parts,
+                         off_t offset);
 /// Reads up to bytes.size() at offset; fewer only at end of file.
 result<size_t> pread_full(const file& f, std::span<std::byte> bytes, off_t offset);
 result<void> datasync(const file& f);

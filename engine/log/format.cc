@@ -53,38 +53,49 @@ result<segment_header> decode_segment_header(std::span<const std::byte> bytes) {
   return segment_header{get<uint64_t>(copy.data() + 16), get<uint64_t>(copy.data() + 24)};
 }
 
-void encode_record(std::vector<std::byte>& out, uint64_t lsn, uint64_t term, uint8_t type,
-                   std::span<const std::byte> body, size_t compress_threshold) {
-  size_t start = out.size();
-  uint8_t flags = 0;
-  size_t stored = body.size();
-  out.resize(start + kRecordHeaderSize + body.size());
-  if (compress_threshold && body.size() >= compress_threshold &&
-      body.size() <= static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
-    // Compress straight into the output; keep it only if it saves at least an eighth.
-    int bound = LZ4_compressBound(static_cast<int>(body.size()));
-    out.resize(start + kRecordHeaderSize + static_cast<size_t>(bound));
-    int n = LZ4_compress_default(reinterpret_cast<const char*>(body.data()),
-                                 reinterpret_cast<char*>(out.data() + start + kRecordHeaderSize),
-                                 static_cast<int>(body.size()), bound);
-    if (n > 0 && static_cast<size_t>(n) <= body.size() - body.size() / 8) {
-      flags = kFlagLz4;
-      stored = static_cast<size_t>(n);
-    }
-    out.resize(start + kRecordHeaderSize + stored);
-  }
-  std::byte* h = out.data() + start;
-  if (!(flags & kFlagLz4) && !body.empty()) {
-    std::memcpy(h + kRecordHeaderSize, body.data(), body.size());
-  }
-  put<uint32_t>(h + 4, static_cast<uint32_t>(stored));
-  put<uint32_t>(h + 8, static_cast<uint32_t>(body.size()));
+std::array<std::byte, kRecordHeaderSize> encode_record_header(uint64_t lsn, uint64_t term,
+                                                              uint8_t type, uint8_t flags,
+                                                              uint32_t raw_len,
+                                                              std::span<const std::byte> stored) {
+  std::array<std::byte, kRecordHeaderSize> b{};
+  std::byte* h = b.data();
+  put<uint32_t>(h + 4, static_cast<uint32_t>(stored.size()));
+  put<uint32_t>(h + 8, raw_len);
   put<uint8_t>(h + 12, type);
   put<uint8_t>(h + 13, flags);
   put<uint16_t>(h + 14, 0);
   put<uint64_t>(h + 16, lsn);
   put<uint64_t>(h + 24, term);
-  put<uint32_t>(h, crc32c(0, h + 4, kRecordHeaderSize - 4 + stored));
+  // The CRC runs over the rest of the header and then the body, wherever the body lives.
+  put<uint32_t>(h, crc32c(crc32c(0, h + 4, kRecordHeaderSize - 4), stored.data(), stored.size()));
+  return b;
+}
+
+bool compress_body(std::span<const std::byte> body, size_t compress_threshold,
+                   std::vector<std::byte>& out) {
+  if (!compress_threshold || body.size() < compress_threshold ||
+      body.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+    return false;
+  }
+  int bound = LZ4_compressBound(static_cast<int>(body.size()));
+  out.resize(static_cast<size_t>(bound));
+  int n = LZ4_compress_default(reinterpret_cast<const char*>(body.data()),
+                               reinterpret_cast<char*>(out.data()), static_cast<int>(body.size()),
+                               bound);
+  if (n <= 0 || static_cast<size_t>(n) > body.size() - body.size() / 8) return false;
+  out.resize(static_cast<size_t>(n));
+  return true;
+}
+
+void encode_record(std::vector<std::byte>& out, uint64_t lsn, uint64_t term, uint8_t type,
+                   std::span<const std::byte> body, size_t compress_threshold) {
+  std::vector<std::byte> packed;
+  bool lz4 = compress_body(body, compress_threshold, packed);
+  std::span<const std::byte> stored = lz4 ? std::span<const std::byte>(packed) : body;
+  auto h = encode_record_header(lsn, term, type, lz4 ? kFlagLz4 : 0,
+                                static_cast<uint32_t>(body.size()), stored);
+  out.insert(out.end(), h.begin(), h.end());
+  out.insert(out.end(), stored.begin(), stored.end());
 }
 
 record_header decode_record_header(std::span<const std::byte, kRecordHeaderSize> b) {

@@ -71,6 +71,16 @@ std::array<std::byte, kSegmentHeaderSize> encode_segment_header(const segment_he
 /// errc::corrupt_segment (bad magic or checksum) or errc::unsupported_version.
 result<segment_header> decode_segment_header(std::span<const std::byte> bytes);
 
+/// The header of a record whose body is stored as `stored`: LZ4-compressed when flags has
+/// kFlagLz4 (raw_len is then its size decompressed), else raw_len == stored.size().
+std::array<std::byte, kRecordHeaderSize> encode_record_header(uint64_t lsn, uint64_t term,
+                                                              uint8_t type, uint8_t flags,
+                                                              uint32_t raw_len,
+                                                              std::span<const std::byte> stored);
+/// Compresses body into `out` when it is at least `compress_threshold` bytes (0: never) and LZ4
+/// saves at least 1/8; false (and `out` unspecified) when the body is to be stored as it is.
+bool compress_body(std::span<const std::byte> body, size_t compress_threshold,
+                   std::vector<std::byte>& out);
 /// Appends one encoded record to `out`; compresses the body with LZ4 when it is at least
 /// `compress_threshold` bytes (0: never) and compression saves at least 1/8.
 void encode_record(std::vector<std::byte>& out, uint64_t lsn, uint64_t term, uint8_t type,

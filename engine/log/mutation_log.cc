@@ -1,8 +1,10 @@
 #include "engine/log/mutation_log.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fcntl.h>
 
+#include "engine/common/assert.h"
 #include "engine/common/logger.h"
 #include "engine/log/errc.h"
 #include "engine/log/segment_reader.h"
@@ -227,12 +229,11 @@ uint64_t mutation_log::active_size_projected() const {
   return segments_.empty() ? 0 : segments_.back().size;
 }
 
-result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::span<const std::byte> body,
-                                      bool compressible) {
+result<mutation_log::chunk*> mutation_log::chunk_for_record(size_t body_bytes) {
   if (closed_) return errc::closed;
   if (failed_) return errc::log_failed;
-  if (body.size() > kMaxRecordBody) return errc::record_too_large;
-  size_t estimate = kRecordHeaderSize + body.size();
+  if (body_bytes > kMaxRecordBody) return errc::record_too_large;
+  size_t estimate = kRecordHeaderSize + body_bytes;
   if (backlog_bytes_ > 0 && backlog_bytes_ + estimate > cfg_.max_backlog_bytes) {
     return errc::log_full;
   }
@@ -248,16 +249,64 @@ result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::span<con
     c.first_lsn = lsn;
     backlog_.push_back(std::move(c));
   }
-  auto& c = backlog_.back();
-  size_t before = c.bytes.size();
-  encode_record(c.bytes, lsn, term, type, body, compressible ? cfg_.compress_threshold : 0);
-  if (c.index.empty() || before - c.index.back().second >= 64 * 1024) {
-    c.index.emplace_back(lsn, before);
+  return &backlog_.back();
+}
+
+uint64_t mutation_log::add_record(chunk& c, std::span<const std::byte, kRecordHeaderSize> header,
+                                  std::span<const std::byte> stored) {
+  size_t offset = c.bytes.size();
+  c.bytes.put(header);
+  c.bytes.put(stored);
+  return record_added(c, offset);
+}
+
+uint64_t mutation_log::add_framed_record(chunk& c, std::vector<std::byte>&& framed) {
+  size_t offset = c.bytes.size();
+  c.bytes.adopt(std::move(framed));
+  return record_added(c, offset);
+}
+
+uint64_t mutation_log::record_added(chunk& c, size_t offset) {
+  uint64_t lsn = next_lsn_++;
+  if (c.index.empty() || offset - c.index.back().second >= 64 * 1024) {
+    c.index.emplace_back(lsn, offset);
   }
   c.last_lsn = lsn;
-  backlog_bytes_ += c.bytes.size() - before;
-  ++next_lsn_;
+  backlog_bytes_ += c.bytes.size() - offset;
   return lsn;
+}
+
+result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::span<const std::byte> body,
+                                      bool compressible) {
+  auto c = chunk_for_record(body.size());
+  if (!c) return c.error();
+  std::vector<std::byte> packed;
+  bool lz4 = compressible && compress_body(body, cfg_.compress_threshold, packed);
+  std::span<const std::byte> stored = lz4 ? std::span<const std::byte>(packed) : body;
+  auto header = encode_record_header(next_lsn_, term, type, lz4 ? kFlagLz4 : 0,
+                                     static_cast<uint32_t>(body.size()), stored);
+  return add_record(**c, header, stored);
+}
+
+result<uint64_t> mutation_log::append_framed(uint64_t term, uint8_t type,
+                                             std::vector<std::byte>&& framed, bool compressible) {
+  SHOAL_ASSERT(framed.size() >= kRecordHeaderSize, "a framed body has room for its header");
+  auto body = std::span<const std::byte>(framed).subspan(kRecordHeaderSize);
+  // Small bodies are cheaper to copy into a shared piece than to write as a piece of their own.
+  constexpr size_t kAdoptFrom = 16 << 10;
+  if (body.size() < kAdoptFrom) return append(term, type, body, compressible);
+  auto c = chunk_for_record(body.size());
+  if (!c) return c.error();
+  std::vector<std::byte> packed;
+  if (compressible && compress_body(body, cfg_.compress_threshold, packed)) {
+    auto header = encode_record_header(next_lsn_, term, type, kFlagLz4,
+                                       static_cast<uint32_t>(body.size()), packed);
+    return add_record(**c, header, packed);
+  }
+  auto header =
+      encode_record_header(next_lsn_, term, type, 0, static_cast<uint32_t>(body.size()), body);
+  std::memcpy(framed.data(), header.data(), header.size());
+  return add_framed_record(**c, std::move(framed));
 }
 
 void mutation_log::request_flush() {
@@ -383,7 +432,9 @@ awaitable<void> mutation_log::flush_loop() {
         auto& t = job->segments.back();
         auto& target = t.created ? current : original;
         if (!t.created) wrote_original = true;
-        if (auto w = fileio::pwrite_all(target, c.bytes, static_cast<off_t>(t.size_after)); !w) {
+        if (auto w =
+                fileio::pwritev_all(target, c.bytes.pieces(), static_cast<off_t>(t.size_after));
+            !w) {
           job->write_error = w.error();
           rollback();
           job->active = std::move(original);

@@ -34,6 +34,7 @@
 #include "engine/common/file_io.h"
 #include "engine/common/metrics.h"
 #include "engine/common/result.h"
+#include "engine/log/byte_chain.h"
 #include "engine/log/format.h"
 #include "engine/runtime/asio.h"
 #include "engine/runtime/event.h"
@@ -82,6 +83,11 @@ class mutation_log {
   /// no time is spent trying.
   result<uint64_t> append(uint64_t term, uint8_t type, std::span<const std::byte> body,
                           bool compressible = true);
+  /// The same for a body built after kRecordHeaderSize bytes of room at the start of `framed`:
+  /// the log writes the header there and takes the buffer as it is, so a large body is never
+  /// copied on its way to the file (unless it compresses).
+  result<uint64_t> append_framed(uint64_t term, uint8_t type, std::vector<std::byte>&& framed,
+                                 bool compressible = true);
   /// Waits until every record up to `lsn` is on disk. Fails with the write's error.
   awaitable<result<void>> sync(uint64_t lsn);
   /// Starts writing the backlog now, without waiting.
@@ -133,7 +139,7 @@ class mutation_log {
     uint64_t term = 0;
     uint64_t first_lsn = 0;
     uint64_t last_lsn = 0;
-    std::vector<std::byte> bytes;
+    byte_chain bytes;
     std::vector<std::pair<uint64_t, uint64_t>> index;  // (lsn, offset within bytes)
   };
   struct waiter {
@@ -149,6 +155,13 @@ class mutation_log {
   void discard_backlog(error_code ec);
   segment_info* segment_for(uint64_t lsn);
   uint64_t active_size_projected() const;
+  /// Checks that a record of `body_bytes` may be appended now and returns the chunk it goes to.
+  result<chunk*> chunk_for_record(size_t body_bytes);
+  /// Appends one record with the header and stored body given, to the chunk from chunk_for_record.
+  uint64_t add_record(chunk& c, std::span<const std::byte, kRecordHeaderSize> header,
+                      std::span<const std::byte> stored);
+  uint64_t add_framed_record(chunk& c, std::vector<std::byte>&& framed);
+  uint64_t record_added(chunk& c, size_t offset);
 
   log_config cfg_;
   std::vector<segment_info> segments_;  // by base_lsn; the last one is active

@@ -15,9 +15,8 @@ class writer {
     std::memcpy(out_.data() + at, &v, sizeof v);
   }
   void bytes(const void* p, size_t n) {
-    auto at = out_.size();
-    out_.resize(at + n);
-    if (n) std::memcpy(out_.data() + at, p, n);
+    auto* b = static_cast<const std::byte*>(p);
+    out_.insert(out_.end(), b, b + n);  // not resize + memcpy: that writes every byte twice
   }
   void str(std::string_view s) {
     put<uint32_t>(static_cast<uint32_t>(s.size()));
@@ -117,6 +116,11 @@ mutation_type type_of(const mutation& m) {
 
 std::vector<std::byte> encode_mutation(const mutation& m) {
   std::vector<std::byte> out;
+  encode_mutation_to(m, out);
+  return out;
+}
+
+void encode_mutation_to(const mutation& m, std::vector<std::byte>& out) {
   writer w(out);
   if (auto* u = std::get_if<upsert_mutation>(&m)) {
     size_t estimate = 8;
@@ -124,7 +128,7 @@ std::vector<std::byte> encode_mutation(const mutation& m) {
       estimate += 32 + p.sparse_json.size();
       for (auto& v : p.vectors) estimate += 8 + v.name.size() + v.values.size() * sizeof(float);
     }
-    out.reserve(estimate);
+    out.reserve(out.size() + estimate);
     w.put<uint32_t>(static_cast<uint32_t>(u->points.size()));
     for (auto& p : u->points) {
       w.id(p.id);
@@ -157,7 +161,6 @@ std::vector<std::byte> encode_mutation(const mutation& m) {
         break;
     }
   }
-  return out;
 }
 
 result<mutation> decode_mutation(uint8_t type, std::span<const std::byte> body) {
