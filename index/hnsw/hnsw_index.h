@@ -35,6 +35,7 @@
 #include "index/hnsw/hnsw_graph.h"
 #include "index/io/format.h"
 #include "index/label_map.h"
+#include "index/mapped_array.h"
 #include "index/quantization/int8_quantizer.h"
 #include "index/vector_index.h"
 
@@ -153,7 +154,7 @@ class hnsw_index final : public vector_index {
   distance::f32_metric distance_;
   hnsw_graph graph_;
   int8_quantizer quantizer_;
-  std::vector<float> vectors_;   // int8 indexes: float32 copy per slot, for rescoring
+  mapped_array<float> vectors_;  // int8 indexes: float32 copy per slot, for rescoring
   std::vector<label_t> labels_;  // slot -> label (dense, for exact scans); invalid when free
   label_map slots_;
   std::vector<slot_t> free_;

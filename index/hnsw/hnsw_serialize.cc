@@ -73,7 +73,8 @@ result<void> hnsw_index::save(byte_sink& sink) const {
   }
   if (auto r = io::write_section(sink, kUpper, upper); !r) return r;
 
-  std::span<const std::byte> vectors[] = {io::bytes_of(vectors_)};
+  std::span<const std::byte> vectors[] = {
+      io::bytes_of(std::span<const float>(vectors_.data(), vectors_.size()))};
   if (auto r = io::write_section(sink, kVectors, vectors); !r) return r;
 
   io::field_writer quant;
