@@ -7,7 +7,7 @@ namespace shoal::wal {
 void byte_chain::put(std::span<const std::byte> bytes) {
   if (bytes.empty()) return;
   if (!last_is_shared_ || pieces_.back().capacity() - pieces_.back().size() < bytes.size()) {
-    // Shared pieces start small (a chain may carry one header between two adopted bodies) and
+    // Shared pieces start small (a header between two adopted bodies is alone in its piece) and
     // double while small records keep coming, so both cases waste little.
     pieces_.emplace_back().reserve(std::max(bytes.size(), next_shared_capacity_));
     next_shared_capacity_ = std::min(next_shared_capacity_ * 2, kMaxSharedPiece);

@@ -3,7 +3,8 @@
 // copied again: small appends are copied into a shared piece (whose capacity is reserved once,
 // so it never reallocates), and a large buffer is adopted whole as a piece of its own. The log's
 // backlog holds its encoded records this way and writes them with one pwritev: a record body
-// built by the shard goes to the kernel without a copy in between.
+// built by the shard goes to the kernel without a copy in between, its header in a shared piece
+// before it.
 
 #include <cstddef>
 #include <span>
@@ -24,7 +25,7 @@ class byte_chain {
   std::vector<std::span<const std::byte>> pieces() const;
 
  private:
-  static constexpr size_t kFirstSharedPiece = 4 << 10;
+  static constexpr size_t kFirstSharedPiece = 512;
   static constexpr size_t kMaxSharedPiece = 256 << 10;
 
   std::vector<std::vector<std::byte>> pieces_;

@@ -1,10 +1,8 @@
 #include "engine/log/mutation_log.h"
 
 #include <algorithm>
-#include <cstring>
 #include <fcntl.h>
 
-#include "engine/common/assert.h"
 #include "engine/common/logger.h"
 #include "engine/log/errc.h"
 #include "engine/log/segment_reader.h"
@@ -260,12 +258,6 @@ uint64_t mutation_log::add_record(chunk& c, std::span<const std::byte, kRecordHe
   return record_added(c, offset);
 }
 
-uint64_t mutation_log::add_framed_record(chunk& c, std::vector<std::byte>&& framed) {
-  size_t offset = c.bytes.size();
-  c.bytes.adopt(std::move(framed));
-  return record_added(c, offset);
-}
-
 uint64_t mutation_log::record_added(chunk& c, size_t offset) {
   uint64_t lsn = next_lsn_++;
   if (c.index.empty() || offset - c.index.back().second >= 64 * 1024) {
@@ -288,13 +280,12 @@ result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::span<con
   return add_record(**c, header, stored);
 }
 
-result<uint64_t> mutation_log::append_framed(uint64_t term, uint8_t type,
-                                             std::vector<std::byte>&& framed, bool compressible) {
-  SHOAL_ASSERT(framed.size() >= kRecordHeaderSize, "a framed body has room for its header");
-  auto body = std::span<const std::byte>(framed).subspan(kRecordHeaderSize);
+result<uint64_t> mutation_log::append(uint64_t term, uint8_t type, std::vector<std::byte>&& body,
+                                      bool compressible) {
   // Small bodies are cheaper to copy into a shared piece than to write as a piece of their own.
   constexpr size_t kAdoptFrom = 16 << 10;
-  if (body.size() < kAdoptFrom) return append(term, type, body, compressible);
+  if (body.size() < kAdoptFrom)
+    return append(term, type, std::span<const std::byte>(body), compressible);
   auto c = chunk_for_record(body.size());
   if (!c) return c.error();
   std::vector<std::byte> packed;
@@ -305,8 +296,10 @@ result<uint64_t> mutation_log::append_framed(uint64_t term, uint8_t type,
   }
   auto header =
       encode_record_header(next_lsn_, term, type, 0, static_cast<uint32_t>(body.size()), body);
-  std::memcpy(framed.data(), header.data(), header.size());
-  return add_framed_record(**c, std::move(framed));
+  size_t offset = (*c)->bytes.size();
+  (*c)->bytes.put(header);
+  (*c)->bytes.adopt(std::move(body));
+  return record_added(**c, offset);
 }
 
 void mutation_log::request_flush() {

@@ -83,11 +83,10 @@ class mutation_log {
   /// no time is spent trying.
   result<uint64_t> append(uint64_t term, uint8_t type, std::span<const std::byte> body,
                           bool compressible = true);
-  /// The same for a body built after kRecordHeaderSize bytes of room at the start of `framed`:
-  /// the log writes the header there and takes the buffer as it is, so a large body is never
-  /// copied on its way to the file (unless it compresses).
-  result<uint64_t> append_framed(uint64_t term, uint8_t type, std::vector<std::byte>&& framed,
-                                 bool compressible = true);
+  /// The same, taking the body: a large one is written from this very buffer, never copied on
+  /// its way to the file (unless it compresses).
+  result<uint64_t> append(uint64_t term, uint8_t type, std::vector<std::byte>&& body,
+                          bool compressible = true);
   /// Waits until every record up to `lsn` is on disk. Fails with the write's error.
   awaitable<result<void>> sync(uint64_t lsn);
   /// Starts writing the backlog now, without waiting.
@@ -160,7 +159,6 @@ class mutation_log {
   /// Appends one record with the header and stored body given, to the chunk from chunk_for_record.
   uint64_t add_record(chunk& c, std::span<const std::byte, kRecordHeaderSize> header,
                       std::span<const std::byte> stored);
-  uint64_t add_framed_record(chunk& c, std::vector<std::byte>&& framed);
   uint64_t record_added(chunk& c, size_t offset);
 
   log_config cfg_;

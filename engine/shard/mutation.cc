@@ -116,11 +116,6 @@ mutation_type type_of(const mutation& m) {
 
 std::vector<std::byte> encode_mutation(const mutation& m) {
   std::vector<std::byte> out;
-  encode_mutation_to(m, out);
-  return out;
-}
-
-void encode_mutation_to(const mutation& m, std::vector<std::byte>& out) {
   writer w(out);
   if (auto* u = std::get_if<upsert_mutation>(&m)) {
     size_t estimate = 8;
@@ -128,7 +123,7 @@ void encode_mutation_to(const mutation& m, std::vector<std::byte>& out) {
       estimate += 32 + p.sparse_json.size();
       for (auto& v : p.vectors) estimate += 8 + v.name.size() + v.values.size() * sizeof(float);
     }
-    out.reserve(out.size() + estimate);
+    out.reserve(estimate);
     w.put<uint32_t>(static_cast<uint32_t>(u->points.size()));
     for (auto& p : u->points) {
       w.id(p.id);
@@ -161,6 +156,7 @@ void encode_mutation_to(const mutation& m, std::vector<std::byte>& out) {
         break;
     }
   }
+  return out;
 }
 
 result<mutation> decode_mutation(uint8_t type, std::span<const std::byte> body) {

@@ -68,8 +68,6 @@ using mutation = std::variant<upsert_mutation, delete_mutation, payload_mutation
 
 mutation_type type_of(const mutation& m);
 std::vector<std::byte> encode_mutation(const mutation& m);
-/// The same, appended to `out` (the log's framed append leaves room for a header in front).
-void encode_mutation_to(const mutation& m, std::vector<std::byte>& out);
 /// errc: bad_message for a body that does not decode (a corrupt or foreign record).
 result<mutation> decode_mutation(uint8_t type, std::span<const std::byte> body);
 

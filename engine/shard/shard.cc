@@ -328,10 +328,7 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
 }
 
 result<uint64_t> shard::append_and_apply(mutation m) {
-  // Encoded after room for the log's record header, so the log takes the buffer as it is.
-  std::vector<std::byte> framed(wal::kRecordHeaderSize);
-  encode_mutation_to(m, framed);
-  size_t body_bytes = framed.size() - wal::kRecordHeaderSize;
+  auto body = encode_mutation(m);
   // Vectors are raw floats that LZ4 cannot shrink: try compression only when most of the body
   // is something else (payload JSON).
   bool compressible = true;
@@ -340,10 +337,11 @@ result<uint64_t> shard::append_and_apply(mutation m) {
     for (auto& p : u->points) {
       for (auto& v : p.vectors) vector_bytes += v.values.size() * sizeof(float);
     }
-    compressible = vector_bytes * 2 < body_bytes;
+    compressible = vector_bytes * 2 < body.size();
   }
-  auto lsn = log_->append_framed(known_term_, static_cast<uint8_t>(type_of(m)), std::move(framed),
-                                 compressible);
+  // The log takes the body: the vectors are not copied again on their way to the file.
+  auto lsn =
+      log_->append(known_term_, static_cast<uint8_t>(type_of(m)), std::move(body), compressible);
   if (!lsn) {
     write_errors_.inc();
     return lsn.error();

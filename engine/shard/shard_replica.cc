@@ -137,7 +137,7 @@ awaitable<result<uint64_t>> shard::append_replicated(uint64_t leader_term, uint6
       log().error("{}: replicated record LSN {} does not decode", opts_.dir.string(), r.lsn);
       co_return errc::bad_record;
     }
-    auto lsn = log_->append(r.term, r.type, r.body);
+    auto lsn = log_->append(r.term, r.type, std::move(r.body));  // decoded: the log takes it
     if (!lsn) {
       write_errors_.inc();
       co_return lsn.error();
