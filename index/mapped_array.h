@@ -7,8 +7,9 @@
 // 3 GiB: a vector's growth would copy all of it on the owning core and need 6 GiB at its peak.
 //
 // No MADV_HUGEPAGE: with it, RPC ingest into a flat collection ran at half the rate from the
-// second collection on (the kernel compacted memory for 2 MiB pages on the faulting core).
-
+// second collection on (most likely the kernel compacting memory for 2 MiB pages on the
+// faulting core).
+//
 // Elements past size() that were never used read as zero (fresh mappings are zeroed); resize()
 // zeroes the ones that were used before a shrink, so it behaves as std::vector's resize.
 
