@@ -205,9 +205,22 @@ awaitable<result<void>> mutation_log::recover(replay_options& replay, recovery_r
   report.last_lsn = has_records ? last : 0;
 
   if (!segments_.empty()) {
-    auto path = segments_.back().path;
-    auto f = co_await pool().run(rt::blocking_reason::open,
-                                 [path] { return fileio::open_file(path, O_WRONLY); });
+    // What was read back may be only in the page cache (a crash of this process, not of the
+    // machine, before its fdatasync): it is durable only once synced. Replication reports
+    // durable_lsn to the leader as a copy that survives a power loss, so sync before saying so.
+    std::vector<std::filesystem::path> paths;
+    for (auto& seg : segments_) paths.push_back(seg.path);
+    auto f = co_await pool().run(rt::blocking_reason::fsync, [paths]() -> result<fileio::file> {
+      for (size_t i = 0; i + 1 < paths.size(); ++i) {
+        auto older = fileio::open_file(paths[i], O_RDONLY);
+        if (!older) return older.error();
+        if (auto r = fileio::datasync(*older); !r) return r.error();
+      }
+      auto active = fileio::open_file(paths.back(), O_WRONLY);
+      if (!active) return active.error();
+      if (auto r = fileio::datasync(*active); !r) return r.error();
+      return active;
+    });
     if (!f) co_return f.error();
     active_ = std::move(*f);
   }

@@ -399,6 +399,34 @@ TEST(MutationLog, AFailedFdatasyncStopsTheLogForGood) {
   });
 }
 
+// Records read back at recovery may be only in the page cache (the process died before its
+// fdatasync): the log syncs them before it reports them durable (replication acknowledges
+// durable_lsn to a leader as a copy that survives a power loss). A failing sync fails the open.
+TEST(MutationLog, RecoverySyncsWhatItReadsBackBeforeCallingItDurable) {
+  shoal::test::tmpdir dir;
+  run_on_runtime(1, [&]() -> awaitable<void> {
+    std::vector<log_record> replayed;
+    auto cfg = config_in(dir.path());
+    {
+      auto wal = co_await open_collecting(cfg, replayed);
+      CO_ASSERT_TRUE(wal.has_value());
+      co_await write_records(**wal, 5);
+      co_await (*wal)->close();
+    }
+    fileio::inject_fault(fileio::op::sync, EIO);
+    replayed.clear();
+    auto failed = co_await open_collecting(cfg, replayed);
+    fileio::clear_faults();
+    CO_ASSERT_TRUE(!failed.has_value());
+    EXPECT_EQ(failed.error().value(), EIO);
+    replayed.clear();
+    auto wal = co_await open_collecting(cfg, replayed);
+    CO_ASSERT_TRUE(wal.has_value());
+    EXPECT_EQ((*wal)->durable_lsn(), 5u);
+    co_await (*wal)->close();
+  });
+}
+
 TEST(MutationLog, TheBacklogIsBounded) {
   shoal::test::tmpdir dir;
   run_on_runtime(1, [&]() -> awaitable<void> {
