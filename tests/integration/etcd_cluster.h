@@ -36,7 +36,9 @@ inline constexpr uint64_t kProbeId = 999'999'999;
 
 class cluster {
  public:
-  cluster(const tmpdir& dir, size_t n, std::vector<std::string> extra = {})
+  /// `extra`: flags for every host; `per_host`: more flags for some hosts, by id ("n0", ...).
+  cluster(const tmpdir& dir, size_t n, std::vector<std::string> extra = {},
+          std::map<std::string, std::vector<std::string>> per_host = {})
       : etcd(dir.path() / "etcd") {
     for (size_t i = 0; i < n; ++i) {
       host h;
@@ -48,10 +50,13 @@ class cluster {
       std::vector<std::string> args{"--node-id",   h.id,
                                     "--etcd",      etcd.endpoint(),
                                     "--advertise", "127.0.0.1:" + std::to_string(h.rpc)};
-      if (std::find(extra.begin(), extra.end(), "--replication.lease-ttl") == extra.end()) {
+      auto& own = per_host[h.id];
+      if (std::find(extra.begin(), extra.end(), "--replication.lease-ttl") == extra.end() &&
+          std::find(own.begin(), own.end(), "--replication.lease-ttl") == own.end()) {
         args.insert(args.end(), {"--replication.lease-ttl", "1s"});
       }
       args.insert(args.end(), extra.begin(), extra.end());
+      args.insert(args.end(), own.begin(), own.end());
       h.proc = std::make_unique<shoald_instance>(dir.path() / h.id, logs, args);
       h.proc->set_ports(h.http, h.rpc);
       hosts.push_back(std::move(h));

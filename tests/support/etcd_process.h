@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -18,12 +20,20 @@
 
 namespace shoal::test {
 
-/// A TCP port that was free a moment ago (bound to port 0 on `host`, then released).
+/// A TCP port that was free a moment ago (bound to port 0 on `host`, then released), and never
+/// one this process was given before: a test that asks for several ports before anything binds
+/// them must not get the same one twice (the kernel may hand a released port out again).
 inline uint16_t free_port(const std::string& host = "127.0.0.1") {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(
-      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), 0));
-  return a.local_endpoint().port();
+  static std::mutex mu;
+  static std::set<uint16_t> given;
+  std::lock_guard l(mu);
+  for (;;) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(
+        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), 0));
+    auto port = a.local_endpoint().port();
+    if (given.insert(port).second) return port;
+  }
 }
 
 class etcd_process {
