@@ -1,6 +1,7 @@
 #include "replication/cluster_agent.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
 
 #include "engine/common/json_writer.h"
@@ -87,7 +88,7 @@ awaitable<result<void>> cluster_agent::connect() {
   auto lease = co_await etcd::lease_keeper::start(*etcd_, s_.lease_ttl);
   if (!lease) co_return lease.error();
   lease_ = std::move(*lease);
-  lease_valid_until_ns_ = lease_->valid_until().time_since_epoch().count();
+  follow_lease();
   timer_ = std::make_unique<asio::steady_timer>(rt::runtime::current().local().executor());
   log().info("node {}: connected to etcd, lease {:x} ({} s)", s_.node_id, lease_->id(),
              s_.lease_ttl.count());
@@ -100,6 +101,15 @@ void cluster_agent::start(rt::sharded<shard::collections>& colls, uint16_t http_
   asio::co_spawn(timer_->get_executor(), run(), asio::detached);
 }
 
+void cluster_agent::follow_lease() {
+  // The fences read this on every write; it moves with each refresh the keeper gets
+  // acknowledged, whatever the agent's loop is doing (a tick waiting on a slow etcd must not
+  // let a healthy lease look expired).
+  lease_->on_validity([this](etcd::lease_keeper::clock::time_point until) {
+    lease_valid_until_ns_ = until.time_since_epoch().count();
+  });
+}
+
 awaitable<void> cluster_agent::stop() {
   if (!timer_) co_return;
   stopping_ = true;
@@ -107,14 +117,56 @@ awaitable<void> cluster_agent::stop() {
   if (colls_) {
     while (!done_.is_set()) co_await done_.wait();
   }
-  // Hand leadership over at once rather than after the lease's TTL.
-  for (auto& [name, v] : views_) {
-    if (v.led_term) {
-      election e(*etcd_, s_.prefix, name, s_.node_id, *lease_);
-      (void)co_await e.resign(v.led_term);
-    }
-  }
+  co_await step_down_for_stop();
   if (lease_) co_await lease_->stop(true);
+}
+
+awaitable<void> cluster_agent::step_down_for_stop() {
+  std::vector<std::string> led;
+  for (auto& [name, v] : views_) {
+    if (v.led_term) led.push_back(name);
+  }
+  if (led.empty()) co_return;
+  // No write is acknowledged from here on; those already acknowledged (at `local` too) must
+  // reach a follower before the key goes, or the successor would not have them.
+  {
+    std::lock_guard l(mu_);
+    for (auto& name : led) fenced_.insert(name);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + s_.stop_wait;
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (;;) {
+    auto reports = co_await gather_shards(*colls_);
+    std::vector<std::string> behind;
+    for (auto& r : reports) {
+      if (!r.leader || std::find(led.begin(), led.end(), r.collection) == led.end()) continue;
+      uint64_t best = 0;
+      for (auto& f : r.followers) best = std::max(best, f.acked_lsn);
+      if (best < r.last_lsn) behind.push_back(fmt::format("{}/{}", r.collection, r.shard));
+    }
+    if (behind.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      log().error(
+          "stopping: no follower holds the whole log of {} after {} ms; records "
+          "acknowledged at durability=local may be cut by the next leader",
+          fmt::join(behind, ", "), s_.stop_wait.count());
+      break;
+    }
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(use_nothrow_awaitable);
+  }
+  // Hand leadership over at once rather than after the lease's TTL.
+  for (auto& name : led) {
+    auto& v = views_[name];
+    election e(*etcd_, s_.prefix, name, s_.node_id, *lease_);
+    (void)co_await e.resign(v.led_term);
+    {
+      std::lock_guard l(mu_);
+      leading_.erase(name);
+    }
+    (void)co_await apply_role(name, false, v.led_term);
+    v.led_term = 0;
+  }
 }
 
 awaitable<void> cluster_agent::run() {
@@ -151,9 +203,9 @@ awaitable<result<void>> cluster_agent::tick() {
     if (!lease) co_return lease.error();
     co_await lease_->stop(false);
     lease_ = std::move(*lease);
+    follow_lease();
     hosts_.erase(s_.node_id);  // registered again below, on the new lease
   }
-  lease_valid_until_ns_ = lease_->valid_until().time_since_epoch().count();
   if (auto r = co_await sync_hosts(); !r) co_return r;
   if (auto r = co_await sync_schemas(); !r) co_return r;
   if (auto r = co_await sync_leaders(); !r) co_return r;
@@ -190,6 +242,7 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
                    return a.first == b.first && a.second.rpc == b.second.rpc;
                  });
   hosts_ = std::move(next);
+  for (auto& [id, h] : hosts_) seen_hosts_.insert(id);
   {
     std::lock_guard l(mu_);
     host_views_.clear();
@@ -303,10 +356,12 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
     leadership cur = it == current.end() ? leadership{} : it->second;
     if (cur.node == s_.node_id && cur.term > v.led_term && cur.lease == lease_->id() &&
         lease_->holds(s_.fence_margin)) {
-      // Handed over by the previous leader (leader_handoff.h): the key is on this node's lease
-      // in a newer term.
-      log().info("{}: handed the leadership in term {}", name, cur.term);
-      co_await take_lead(name, v, cur.term);
+      // The key names this node in a newer term, on its lease: handed over by the previous
+      // leader (leader_handoff.h), or a campaign of this node whose answer was lost. Either way
+      // it leads only with what the other holders published for the vacancy before that term
+      // (after a handoff there was no vacancy, and nothing is fetched).
+      log().info("{}: holds the leadership in term {}", name, cur.term);
+      co_await lead_after_win(name, v, cur.term);
       continue;
     }
     if (v.led_term) {
@@ -325,41 +380,10 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
     if (cur.node.empty() || (cur.node == s_.node_id && cur.term != v.led_term)) {
       // Vacant (or a key of this node's previous life, left to expire).
       if (v.vacant_since == std::chrono::steady_clock::time_point{}) v.vacant_since = now;
-      // With no leader nothing ships, so positions are final: publish them for the candidates
-      // (only now — while a leader serves, they would change on every write).
       if (cur.node.empty()) {
-        if (auto r = co_await publish_position(name, v); !r) co_return r;
-      }
-      if (cur.node.empty() && now - v.vacant_since >= s_.candidate_delay) {
-        // Campaign unless another live host holds at least as much of this collection's log
-        // on every shard and more on one (every host publishes within a poll of the vacancy;
-        // candidate_delay covers that): that host should win, having least to fetch. When the
-        // positions are split, anyone may win: the winner takes what it lacks from the others
-        // before it leads (successor_catch_up.cc).
-        auto others = co_await etcd_->get_prefix(key("positions", name + "/"));
-        bool dominated = false;
-        if (others) {
-          for (auto& kv : others->kvs) {
-            if (kv.key.ends_with("/" + s_.node_id)) continue;
-            auto theirs = decode_positions(kv.value);
-            if (theirs.size() != v.position.size() || theirs == v.position) continue;
-            bool covers = true;
-            for (size_t i = 0; i < theirs.size(); ++i) covers &= theirs[i] >= v.position[i];
-            dominated |= covers;
-          }
-        }
-        // Liveness: a better-placed host that does not take over in time is not waited for.
-        if (!dominated || now - v.vacant_since >= 4 * s_.candidate_delay) {
-          election e(*etcd_, s_.prefix, name, s_.node_id, *lease_);
-          auto won = co_await e.campaign();
-          if (!won) co_return won.error();
-          if (*won) {
-            log().info("{}: leads in term {}", name, **won);
-            co_await catch_up_from_peers(name, v, **won);
-            co_await take_lead(name, v, **won);
-            continue;
-          }
-        }
+        auto led = co_await elect(name, v, now);
+        if (!led) co_return led.error();
+        if (*led) continue;
       }
     } else {
       v.vacant_since = {};
@@ -378,7 +402,7 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
   co_return result<void>{};
 }
 
-awaitable<void> cluster_agent::take_lead(const std::string& name, view& v, uint64_t term) {
+awaitable<bool> cluster_agent::take_lead(const std::string& name, view& v, uint64_t term) {
   v.led_term = term;
   v.vacant_since = {};
   v.leader = {s_.node_id, term, 0, lease_->id()};
@@ -386,42 +410,12 @@ awaitable<void> cluster_agent::take_lead(const std::string& name, view& v, uint6
     std::lock_guard l(mu_);
     leading_[name] = term;
     leaders_.erase(name);
+    fenced_.erase(name);  // left closed by a handoff whose outcome was unknown
   }
-  co_await apply_role(name, true, term);
+  co_return co_await apply_role(name, true, term);
 }
 
-awaitable<result<void>> cluster_agent::publish_position(const std::string& name, view& v) {
-  auto positions = co_await colls_->map_reduce(
-      [name](shard::collections& c) {
-        std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> out;
-        auto* e = c.find(name);
-        if (!e) return out;
-        for (uint32_t id = 0; id < e->shards.size(); ++id) {
-          if (auto* s = c.local_shard(name, id)) {
-            auto p = s->position();
-            out.emplace_back(id, p.last_term, p.durable_lsn);
-          }
-        }
-        return out;
-      },
-      std::vector<std::tuple<uint32_t, uint64_t, uint64_t>>{},
-      [](auto acc, auto part) {
-        acc.insert(acc.end(), part.begin(), part.end());
-        return acc;
-      });
-  std::sort(positions.begin(), positions.end());
-  std::vector<std::pair<uint64_t, uint64_t>> mine;
-  for (auto& [id, t, l] : positions) mine.emplace_back(t, l);
-  if (mine == v.position && v.position_lease == lease_->id()) co_return result<void>{};
-  auto r = co_await etcd_->put(key("positions", name + "/" + s_.node_id), encode_positions(mine),
-                               lease_->id());
-  if (!r) co_return r.error();
-  v.position = std::move(mine);
-  v.position_lease = lease_->id();
-  co_return result<void>{};
-}
-
-awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t term) {
+awaitable<bool> cluster_agent::apply_role(std::string name, bool lead, uint64_t term) {
   std::vector<follower_address> followers;
   for (auto& [id, h] : hosts_) {
     if (id == s_.node_id || !holds(name, id)) continue;
@@ -433,16 +427,41 @@ awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t 
     f.port = static_cast<uint16_t>(std::stoul(h.rpc.substr(colon + 1)));
     followers.push_back(std::move(f));
   }
+  if (lead) {
+    // Which replicas a `replicated` write can reach, for its refusal when they are too few: the
+    // holders by placement (or every host seen so far) that are not registered now are missing.
+    std::vector<std::string> live, missing;
+    for (auto& f : followers) live.push_back(f.id);
+    auto placed = placement_.find(name);
+    std::set<std::string> expected(seen_hosts_);
+    if (placed != placement_.end() && !placed->second.empty()) {
+      expected = {placed->second.begin(), placed->second.end()};
+    }
+    for (auto& id : expected) {
+      if (id != s_.node_id && !hosts_.count(id)) missing.push_back(id);
+    }
+    auto note = fmt::format(
+        "leader {} needs {} of its followers to hold each write; live "
+        "followers: {}; missing: {}",
+        s_.node_id, s_.min_acks, live.empty() ? "none" : fmt::format("{}", fmt::join(live, ", ")),
+        missing.empty()
+            ? "none known"
+            : fmt::format("{} (not registered in the cluster)", fmt::join(missing, ", ")));
+    std::lock_guard l(mu_);
+    replica_notes_[name] = std::move(note);
+  }
   replicator_options o;
   o.min_acks = s_.min_acks;
   o.ack_timeout = s_.ack_timeout;
   o.shipping.heartbeat = s_.heartbeat;
   o.shipping.security = s_.security;
   auto* self = this;
-  co_await colls_->invoke_on_all(
-      [self, name, lead, term, followers, o](shard::collections& c) -> awaitable<void> {
+  // Per core, the shards that could not take the role (why, for the log).
+  auto failed = co_await colls_->map_reduce(
+      [self, name, lead, term, followers, o](shard::collections& c) -> awaitable<size_t> {
+        size_t failures = 0;
         auto* e = c.find(name);
-        if (!e) co_return;
+        if (!e) co_return failures;
         for (uint32_t id = 0; id < e->shards.size(); ++id) {
           auto* s = c.local_shard(name, id);
           if (!s) continue;
@@ -459,13 +478,17 @@ awaitable<void> cluster_agent::apply_role(std::string name, bool lead, uint64_t 
           s->set_fence([self, name, term] { return self->may_acknowledge(name, term); });
           if (auto r = co_await s->become_leader(term); !r) {
             log().error("{}/{}: cannot lead in term {}: {}", name, id, term, r.error().message());
+            ++failures;
             continue;
           }
           auto rep = std::make_unique<leader_replicator>(*s, name, id, term, followers, o);
           rep->start();
           co_await s->set_replicator(std::move(rep));
         }
-      });
+        co_return failures;
+      },
+      size_t{0}, [](size_t a, size_t b) { return a + b; });
+  co_return failed == 0;
 }
 
 bool cluster_agent::may_acknowledge(const std::string& name, uint64_t term) const {
@@ -543,6 +566,12 @@ awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
     leaders_.erase(name);
   }
   co_return result<void>{};
+}
+
+std::string cluster_agent::replicas_of(std::string_view collection) const {
+  std::lock_guard l(mu_);
+  auto it = replica_notes_.find(collection);
+  return it == replica_notes_.end() ? std::string() : it->second;
 }
 
 std::vector<std::string> cluster_agent::held_elsewhere() const {

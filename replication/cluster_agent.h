@@ -15,10 +15,11 @@
 //  * registers the host and reads the host list (the leader ships to every other host);
 //  * applies schema changes: a collection that appears in etcd is created here, one that
 //    disappears is dropped here; a client's create/drop goes to etcd first (announce_*);
-//  * for each collection: with no leader, campaigns (a follower waits `candidate_delay` after
-//    the key vanished before it does, so a returning leader cannot win against one that was
-//    serving); on winning term T, every local shard leads in T with a replicator to the other
-//    hosts; when another host leads, every local shard follows it.
+//  * for each collection: with no leader, publishes its position for the vacancy and campaigns
+//    once every live holder has published its own for the same vacancy and none holds more
+//    (agent_election.cc); on winning term T it takes what the others published beyond its log,
+//    or steps aside, and every local shard leads in T with a replicator to the other hosts; when
+//    another host leads, every local shard follows it.
 // Fencing: a leader acknowledges a write only while its lease is certainly alive, with
 // `fence_margin` to spare (shard::set_fence). A new leader needs the old key to expire in etcd,
 // which happens after that: two leaders never both acknowledge.
@@ -68,6 +69,9 @@ struct agent_settings {
   size_t min_acks = 1;
   std::chrono::milliseconds ack_timeout{10'000};
   std::chrono::milliseconds heartbeat{250};
+  /// On a graceful stop, how long a leader waits for a follower to hold its whole log before
+  /// it gives the leadership up (so writes it acknowledged at `local` survive a rolling restart).
+  std::chrono::milliseconds stop_wait{5'000};
   rpc::client_security security;  // this node's connections to its peers (tls-ca, api-key)
 };
 
@@ -92,6 +96,9 @@ class cluster_agent {
   cluster_view describe() const;
   /// Collections of the cluster this host does not hold (placed on other hosts). Any core.
   std::vector<std::string> held_elsewhere() const;
+  /// Where this host leads `collection`: the followers it ships to and the replicas missing
+  /// (leader_hint.h, replicas_of). Any core.
+  std::string replicas_of(std::string_view collection) const;
 
   /// On core 0: moves the leadership of a collection to another host (leader_handoff.h).
   /// Returns once the new leader holds the key, or with why it did not happen.
@@ -108,25 +115,50 @@ class cluster_agent {
     std::chrono::steady_clock::time_point vacant_since{};
     uint64_t led_term = 0;  // the term this node leads it in (0: it does not)
     std::vector<std::pair<uint64_t, uint64_t>> position;  // as last published
+    uint64_t position_vacancy = 0;                        // ... for this vacancy
     int64_t position_lease = 0;
+    uint64_t known_term = 0;  // the newest term this host's shards of it know
+    uint64_t campaign_term = 0, campaign_vacancy = 0;        // the last campaign this node sent
+    std::chrono::steady_clock::time_point campaign_after{};  // after stepping aside
+    std::string waiting_for;  // the holders whose positions a campaign waits for (logged once)
   };
 
   awaitable<void> run();
+  /// On stop: closes the fences of the collections this node leads, waits (up to stop_wait)
+  /// until some follower holds each shard's whole log, then resigns them.
+  awaitable<void> step_down_for_stop();
+  /// Points the fences' lease validity (lease_valid_until_ns_) at the current lease keeper.
+  void follow_lease();
   awaitable<result<void>> tick();
   awaitable<result<void>> sync_hosts();
   awaitable<result<void>> sync_schemas();
   awaitable<result<void>> sync_leaders();
-  /// While `name` has no leader: publishes this host's (term, durable LSN) per shard when it
-  /// changed; candidates compare them, so the host holding the most of the log takes over.
-  awaitable<result<void>> publish_position(const std::string& name, view& v);
-  /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`.
-  awaitable<void> apply_role(std::string name, bool lead, uint64_t term);
-  /// Just elected in `term`: takes from other hosts the records they hold beyond this log
-  /// (successor_catch_up.cc), so a write acknowledged by min-acks followers survives whichever
-  /// of them wins.
-  awaitable<void> catch_up_from_peers(const std::string& name, const view& v, uint64_t term);
-  /// This node leads `name` in `term` now (won an election, or was handed the key).
-  awaitable<void> take_lead(const std::string& name, view& v, uint64_t term);
+  /// `name` has no leader (agent_election.cc): publishes this host's position for the vacancy,
+  /// and campaigns once every live holder has published its own for the same vacancy and none
+  /// holds more of the log. True when this node now leads.
+  awaitable<result<bool>> elect(const std::string& name, view& v,
+                                std::chrono::steady_clock::time_point now);
+  /// While `name` has no leader: publishes this host's (term, durable LSN) per shard, tagged with
+  /// `vacancy` (the last term granted), when either changed; candidates compare them, so the
+  /// host holding the most of the log takes over.
+  awaitable<result<void>> publish_position(const std::string& name, view& v, uint64_t vacancy);
+  /// Gives every local shard of `name` its role: leader in `term`, or follower of `term`. False
+  /// when a shard could not take it (the reason is logged).
+  awaitable<bool> apply_role(std::string name, bool lead, uint64_t term);
+  /// This node holds the leader key of `name` in `term` (elected, or handed the key): takes
+  /// what the other holders published for the vacancy before `term` and leads; when it cannot
+  /// (a holder unreachable, a snapshot needed, a shard that cannot lead), it resigns instead,
+  /// because leading without those records would cut acknowledged writes from every replica.
+  awaitable<void> lead_after_win(const std::string& name, view& v, uint64_t term);
+  /// Just elected in `term`: takes from other hosts the records they published beyond this log
+  /// for the vacancy `term - 1` (successor_catch_up.cc), so a write acknowledged by min-acks
+  /// followers survives whichever of them wins. "" when it holds all of it, else why not.
+  awaitable<std::string> catch_up_from_peers(const std::string& name, const view& v, uint64_t term);
+  /// This node leads `name` in `term` now. False when a shard could not lead.
+  awaitable<bool> take_lead(const std::string& name, view& v, uint64_t term);
+  /// Gives up the leader key of `name` in `term` after winning it and follows; this node does
+  /// not campaign for `name` again for a while, so a better-placed host can win.
+  awaitable<void> step_aside(const std::string& name, view& v, uint64_t term, std::string why);
   /// On the leader: starts a hand_over for each handoff request naming a collection it leads.
   awaitable<result<void>> serve_handoffs();
   awaitable<void> hand_over(std::string name, handoff request, int64_t request_revision,
@@ -161,6 +193,8 @@ class cluster_agent {
   std::set<std::string, std::less<>> fenced_;  // leading, but taking no writes; guarded by mu_
   std::vector<host_view> host_views_;          // hosts_ for describe(); guarded by mu_
   std::set<std::string> elsewhere_;            // held by other hosts only; guarded by mu_
+  std::map<std::string, std::string, std::less<>> replica_notes_;  // replicas_of; guarded by mu_
+  std::set<std::string> seen_hosts_;  // every host registered since this one started (core 0)
   std::atomic<int64_t> lease_valid_until_ns_{0};
 };
 

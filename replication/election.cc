@@ -66,7 +66,7 @@ awaitable<result<leadership>> election::current() {
   co_return out;
 }
 
-awaitable<result<std::optional<uint64_t>>> election::campaign() {
+awaitable<result<std::optional<uint64_t>>> election::campaign(uint64_t at_least) {
   auto terms = co_await client_.get(term_key_);
   if (!terms) co_return terms.error();
   uint64_t last = 0;
@@ -79,7 +79,22 @@ awaitable<result<std::optional<uint64_t>>> election::campaign() {
     last = *parsed;
     when.push_back(etcd::compare::mod_revision_is(term_key_, terms->kvs[0].mod_revision));
   }
-  uint64_t term = last + 1;
+  uint64_t term = std::max(last + 1, at_least);
+  auto r = co_await client_.txn(
+      std::move(when),
+      {etcd::txn_op::put(leader_key_, encode_leadership({node_, term, 0}), lease_.id()),
+       etcd::txn_op::put(term_key_, std::to_string(term))});
+  if (!r) co_return r.error();
+  if (!r->succeeded) co_return std::optional<uint64_t>{};
+  co_return std::optional<uint64_t>{term};
+}
+
+awaitable<result<std::optional<uint64_t>>> election::campaign_in(uint64_t vacancy,
+                                                                 uint64_t at_least) {
+  std::vector<etcd::compare> when = {etcd::compare::absent(leader_key_)};
+  when.push_back(vacancy == 0 ? etcd::compare::absent(term_key_)
+                              : etcd::compare::value_is(term_key_, std::to_string(vacancy)));
+  const uint64_t term = std::max(vacancy + 1, at_least);
   auto r = co_await client_.txn(
       std::move(when),
       {etcd::txn_op::put(leader_key_, encode_leadership({node_, term, 0}), lease_.id()),
@@ -97,26 +112,30 @@ awaitable<result<void>> election::resign(uint64_t term) {
   co_return result<void>{};
 }
 
-std::string encode_positions(const position_vector& v) {
-  std::string out;
-  for (auto& [t, l] : v) out += fmt::format("{}{}:{}", out.empty() ? "" : ",", t, l);
+std::string encode_positions(const published_position& p) {
+  std::string out = fmt::format("{}|", p.vacancy);
+  for (size_t i = 0; i < p.shards.size(); ++i) {
+    out += fmt::format("{}{}:{}", i ? "," : "", p.shards[i].first, p.shards[i].second);
+  }
   return out;
 }
 
-position_vector decode_positions(std::string_view s) {
-  position_vector out;
+std::optional<published_position> decode_positions(std::string_view s) {
+  published_position out;
+  if (auto bar = s.find('|'); bar != std::string_view::npos) {
+    auto v = parse_u64(s.substr(0, bar));
+    if (!v) return std::nullopt;
+    out.vacancy = *v;
+    s = s.substr(bar + 1);
+  }
   while (!s.empty()) {
     auto comma = s.find(',');
     auto item = s.substr(0, comma);
     auto colon = item.find(':');
-    if (colon == std::string_view::npos) return {};
-    uint64_t t = 0, l = 0;
-    auto t_text = item.substr(0, colon), l_text = item.substr(colon + 1);
-    if (std::from_chars(t_text.data(), t_text.data() + t_text.size(), t).ec != std::errc() ||
-        std::from_chars(l_text.data(), l_text.data() + l_text.size(), l).ec != std::errc()) {
-      return {};
-    }
-    out.emplace_back(t, l);
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto t = parse_u64(item.substr(0, colon)), l = parse_u64(item.substr(colon + 1));
+    if (!t || !l) return std::nullopt;
+    out.shards.emplace_back(*t, *l);
     s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
   }
   return out;

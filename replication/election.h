@@ -45,11 +45,19 @@ std::string encode_leadership(const leadership& l);
 std::optional<leadership> decode_leadership(std::string_view json);
 
 /// Per shard, the (term, LSN) of a host's log, as published in etcd while a collection has no
-/// leader: "t:l,t:l,...". Candidates compare them (the host holding most of the log wins).
+/// leader. Candidates compare them (the host holding most of the log wins).
 using position_vector = std::vector<std::pair<uint64_t, uint64_t>>;
-std::string encode_positions(const position_vector& v);
-/// Empty if malformed.
-position_vector decode_positions(std::string_view s);
+/// A host's positions for one vacancy: `vacancy` is the last term granted when they were
+/// published (the term counter), so a position left from an earlier vacancy is never taken for
+/// a current one. Text form "V|t:l,t:l,...".
+struct published_position {
+  uint64_t vacancy = 0;
+  position_vector shards;
+  bool operator==(const published_position&) const = default;
+};
+std::string encode_positions(const published_position& p);
+/// nullopt if malformed (a value without "V|" is from before vacancies were tagged: vacancy 0).
+std::optional<published_position> decode_positions(std::string_view s);
 
 class election {
  public:
@@ -60,8 +68,13 @@ class election {
   /// Who leads now (and the last granted term in `term` when nobody does).
   awaitable<result<leadership>> current();
   /// Tries to become the leader: the new term when won; nullopt when someone else holds the
-  /// key (see current()). etcd errors as errors.
-  awaitable<result<std::optional<uint64_t>>> campaign();
+  /// key or the counter moved (see current()). etcd errors as errors. The term granted is the
+  /// counter + 1, or `at_least` when that is higher: a term this node's replicas have seen is
+  /// never granted again, even by an etcd restored from an old backup.
+  awaitable<result<std::optional<uint64_t>>> campaign(uint64_t at_least = 0);
+  /// campaign() for the vacancy a candidate looked at: only while the counter still says
+  /// `vacancy` (0: never granted); the term is max(vacancy + 1, at_least).
+  awaitable<result<std::optional<uint64_t>>> campaign_in(uint64_t vacancy, uint64_t at_least);
   /// Gives the leadership up now (deletes the key if this node still holds it), so a
   /// successor need not wait for the lease to expire.
   awaitable<result<void>> resign(uint64_t term);

@@ -283,9 +283,37 @@ awaitable<void> cluster_agent::hand_over(std::string name, handoff request,
        etcd::txn_op::put(e.term_key(), std::to_string(next.term))});
   bool succeeded = moved && moved->succeeded;
   if (!moved) {
-    // Sent but unanswered: the key says whether it happened.
-    auto now = co_await e.current();
-    succeeded = now && now->node == next.node && now->term == next.term;
+    // Sent but unanswered: the key says whether it happened. Until etcd tells, the fence stays
+    // closed: the target may already lead. While this node's lease holds, ask again; once it
+    // cannot be proven, the key is gone or moved either way, and this node leads no more.
+    for (;;) {
+      auto now = co_await e.current();
+      if (now) {
+        succeeded = now->node == next.node && now->term == next.term;
+        break;
+      }
+      if (!lease_->holds(s_.fence_margin)) {
+        log().warn(
+            "{}: the handoff's outcome is unknown and the lease can no longer be proven; "
+            "following (the fence stays closed)",
+            name);
+        auto& v = views_[name];
+        v.led_term = 0;
+        {
+          std::lock_guard l(mu_);
+          leading_.erase(name);
+        }
+        co_await apply_role(name, false, next.term);
+        {
+          std::lock_guard l(mu_);
+          fenced_.erase(name);
+        }
+        handing_over_.erase(name);
+        co_return;
+      }
+      pause.expires_after(s_.poll);
+      co_await pause.async_wait(use_nothrow_awaitable);
+    }
   }
   if (!succeeded) {
     co_await abandon_handoff(

@@ -36,8 +36,8 @@ size_t leader_replicator::acks_at(uint64_t lsn) const {
 }
 
 awaitable<result<void>> leader_replicator::wait_replicated(uint64_t lsn) {
-  size_t need = std::min(o_.min_acks, shippers_.size());
-  if (need == 0) co_return shard::errc::replication_unavailable;
+  const size_t need = std::max<size_t>(1, o_.min_acks);
+  if (shippers_.size() < need) co_return shard::errc::replicas_missing;
   auto deadline = rt::clock::now() + o_.ack_timeout;
   while (acks_at(lsn) < need) {
     auto now = rt::clock::now();

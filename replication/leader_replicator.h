@@ -5,7 +5,9 @@
 //
 // wait_replicated(lsn) resolves when at least `min_acks` followers report `lsn` durable (their
 // log fsynced), or fails with replication_timeout after `ack_timeout` — the write is then
-// durable here but not known to be on a follower, and the client is told so. Waiters are
+// durable here but not known to be on a follower, and the client is told so. With fewer
+// followers than `min_acks` it fails at once with replicas_missing: min-acks never shrinks to
+// the followers that happen to be registered. Waiters are
 // bounded by the shard's own write admission (one waiter per write in flight).
 
 #include <chrono>
@@ -41,6 +43,7 @@ class leader_replicator final : public shard::replicator {
   void start();
   awaitable<result<void>> wait_replicated(uint64_t lsn) override;
   size_t followers() const override { return shippers_.size(); }
+  size_t required_acks() const override { return o_.min_acks; }
   awaitable<void> stop() override;
 
   /// Per follower, in the order given.

@@ -47,6 +47,7 @@ struct cluster_settings {
   size_t min_acks = 1;
   std::chrono::milliseconds ack_timeout{10'000};
   std::chrono::milliseconds heartbeat{250};
+  std::chrono::milliseconds stop_wait{5'000};  // etcd mode: cluster_agent.h agent_settings
   rpc::client_security security;  // this node's connections to its peers (tls-ca, api-key)
 };
 

@@ -32,24 +32,32 @@ struct log_end {
 
 }  // namespace
 
-awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, const view& v,
-                                                   uint64_t term) {
+awaitable<std::string> cluster_agent::catch_up_from_peers(const std::string& name, const view& v,
+                                                          uint64_t term) {
   auto published = co_await etcd_->get_prefix(key("positions", name + "/"));
   if (!published) {
-    log().warn("{}: cannot read the other hosts' positions ({}); leading with this log", name,
-               published.error().message());
-    co_return;
+    co_return fmt::format("cannot read the other hosts' positions ({})",
+                          published.error().message());
   }
-  // Per shard, the host holding the most (term, LSN), if it is not this one.
+  // Per shard, the host holding the most (term, LSN) for this vacancy, if it is not this one.
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> best;
   for (auto& p : v.position) best.push_back({p, {}});
   for (auto& kv : published->kvs) {
     auto id = kv.key.substr(kv.key.rfind('/') + 1);
-    if (id == s_.node_id || !hosts_.count(id)) continue;
+    if (id == s_.node_id) continue;
     auto theirs = decode_positions(kv.value);
-    if (theirs.size() != best.size()) continue;
-    for (size_t i = 0; i < theirs.size(); ++i) {
-      if (theirs[i] > best[i].first) best[i] = {theirs[i], id};
+    if (!theirs || theirs->vacancy != v.campaign_vacancy) continue;
+    if (!hosts_.count(id)) {
+      // Published, then gone (its lease lapsed since): what it holds is out of reach, and so it
+      // is for any other winner; a write it alone held died with it.
+      continue;
+    }
+    if (theirs->shards.size() != best.size()) {
+      co_return fmt::format("{} published {} shards, this host holds {}", id, theirs->shards.size(),
+                            best.size());
+    }
+    for (size_t i = 0; i < best.size(); ++i) {
+      if (theirs->shards[i] > best[i].first) best[i] = {theirs->shards[i], id};
     }
   }
   auto deadline = std::chrono::steady_clock::now() + s_.lease_ttl;
@@ -77,7 +85,10 @@ awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, cons
         auto p = s->position();
         return log_end{p.last_term, p.last_lsn};
       });
-      if (!mine) break;
+      if (!mine) {
+        problem = "the shard is gone";
+        break;
+      }
       if (std::pair(mine->term, mine->lsn) >= target) break;
       auto answer = co_await client.call(
           method::fetch,
@@ -91,7 +102,10 @@ awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, cons
         problem = "the answer does not decode";
         break;
       }
-      if (batch->records.empty()) break;
+      if (batch->records.empty()) {
+        problem = "it sent nothing further";
+        break;
+      }
       size_t n = batch->records.size();
       auto appended = co_await rt::submit_to(
           core,
@@ -116,13 +130,26 @@ awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, cons
       log().info("{}/{}: took {} records from {} before leading in term {}", name, shard_id,
                  fetched, holder, term);
     }
+    if (problem.empty()) {
+      // Stopped without an error: it must hold what the holder published.
+      auto reached = co_await rt::submit_to(core, [colls, name, shard_id] {
+        auto* s = colls->local().local_shard(name, shard_id);
+        return s ? std::pair(s->position().last_term, s->position().durable_lsn)
+                 : std::pair<uint64_t, uint64_t>{};
+      });
+      if (reached < target) {
+        problem = fmt::format("reached term {} LSN {} of term {} LSN {} in time", reached.first,
+                              reached.second, target.first, target.second);
+      }
+    }
     if (!problem.empty()) {
-      log().warn(
-          "{}/{}: could not take the records {} holds beyond this log ({}); leading "
-          "without them",
-          name, shard_id, holder, problem);
+      co_return fmt::format(
+          "could not take shard {}'s records from {}, which holds more of its "
+          "log ({})",
+          shard_id, holder, problem);
     }
   }
+  co_return std::string();
 }
 
 }  // namespace shoal::repl

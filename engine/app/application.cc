@@ -123,6 +123,7 @@ awaitable<void> application::start_and_serve() {
     as.min_acks = cfg_.cluster.min_acks;
     as.ack_timeout = cfg_.cluster.ack_timeout;
     as.heartbeat = cfg_.cluster.heartbeat;
+    as.stop_wait = cfg_.cluster.stop_wait;
     as.security = cfg_.cluster.security;
     agent = std::make_shared<repl::cluster_agent>(as);
     if (auto c = co_await agent->connect(); !c) {
@@ -133,6 +134,7 @@ awaitable<void> application::start_and_serve() {
     }
     shard::set_leader_lookup([agent](std::string_view name) { return agent->leader_of(name); });
     shard::set_remote_collections([agent] { return agent->held_elsewhere(); });
+    shard::set_replica_lookup([agent](std::string_view name) { return agent->replicas_of(name); });
     cfg_.storage.on_shard_open = [agent](const shard::collection_config& c, shard::shard& s) {
       return agent->on_shard_open(c, s);
     };

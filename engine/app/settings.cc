@@ -425,6 +425,15 @@ std::vector<setting> settings() {
          c.cluster.heartbeat = *d;
          return std::nullopt;
        }},
+      {"replication.stop-wait", "5s",
+       "with etcd: on a graceful stop, how long a leader waits for a follower to hold its whole "
+       "log before it gives the leadership up (writes acknowledged at `local` survive)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() < 0) return "expected a duration such as 5s";
+         c.cluster.stop_wait = *d;
+         return std::nullopt;
+       }},
       {"runtime.channel-depth", "128", "cross-core messages in flight per pair of cores",
        count_setting<size_t>(&rt::runtime_config::channel_depth, &server_config::runtime, 1,
                              1 << 20)},

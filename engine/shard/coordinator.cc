@@ -299,6 +299,20 @@ awaitable<result<uint64_t>> coordinator::count(std::string name,
   co_return total;
 }
 
+awaitable<result<bool>> coordinator::leads_now(std::string name) {
+  auto cfg = config(name);
+  if (!cfg) co_return error_result<bool>(cfg.error());
+  uint32_t n = (*cfg)->shard_number;
+  std::vector<char> leads(n, 0);
+  co_await rt::parallel_for(n, [&](size_t i) -> awaitable<void> {
+    leads[i] = co_await on_shard(
+        name, static_cast<uint32_t>(i),
+        [](collections&, shard* s) -> char { return s && s->leads_now() ? 1 : 0; },
+        rt::service_group::search);
+  });
+  co_return std::all_of(leads.begin(), leads.end(), [](char c) { return c != 0; });
+}
+
 awaitable<result<collection_stats>> coordinator::stats(std::string name) {
   auto cfg = config(name);
   if (!cfg) co_return cfg.error();

@@ -64,6 +64,9 @@ class coordinator {
                                                       payload_selector p, vector_selector v);
   awaitable<result<scroll_page>> scroll(std::string name, scroll_query q);
   awaitable<result<uint64_t>> count(std::string name, std::shared_ptr<const data::filter> f);
+  /// Whether every shard of `name` is led by its replica here with an open fence now
+  /// (shard::leads_now), each checked on its own core.
+  awaitable<result<bool>> leads_now(std::string name);
   awaitable<result<collection_stats>> stats(std::string name);
   /// Snapshots every shard now (backups, tests).
   awaitable<result<void>> snapshot(std::string name);

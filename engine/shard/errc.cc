@@ -41,6 +41,9 @@ std::string_view error_message(errc e) {
     case errc::write_lost:
       return "the write named by shoal-read-after was lost in a failover (it was not written "
              "with durability=replicated)";
+    case errc::replicas_missing:
+      return "durability=replicated needs more live followers than this shard has now "
+             "(replication.min-acks); the write was not made";
     case errc::needs_snapshot:
       return "the replica's log cannot be cut there; it needs a snapshot transfer";
   }

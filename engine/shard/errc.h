@@ -28,6 +28,7 @@ enum class errc {
   read_after_timeout,   // a read-after token's records did not arrive here in time
   write_lost,           // a read-after token names records a failover replaced  // the
                         // replica must be rebuilt from a snapshot (its log cannot be cut there)
+  replicas_missing,     // durability=replicated: fewer live followers than min-acks; refused
 };
 
 std::string_view error_message(errc e);

@@ -13,7 +13,20 @@ std::function<std::vector<std::string>()>& remote() {
   return fn;
 }
 
+std::function<std::string(std::string_view)>& replicas() {
+  static std::function<std::string(std::string_view)> fn;
+  return fn;
+}
+
 }  // namespace
+
+void set_replica_lookup(std::function<std::string(std::string_view)> fn) {
+  replicas() = std::move(fn);
+}
+
+std::string replicas_of(std::string_view collection) {
+  return replicas() ? replicas()(collection) : std::string();
+}
 
 void set_remote_collections(std::function<std::vector<std::string>()> fn) {
   remote() = std::move(fn);

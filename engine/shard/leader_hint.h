@@ -26,6 +26,13 @@ void set_leader_lookup(std::function<std::optional<leader_info>(std::string_view
 /// nullopt when this host leads `collection`, or in a single node.
 std::optional<leader_info> leader_of(std::string_view collection);
 
+/// fn(collection): which replicas of `collection` this leader ships to and which are missing
+/// ("live followers: b; missing: c (not registered)"), for the refusal of a durability=replicated
+/// write that cannot reach min-acks copies. Set once at startup like the leader lookup.
+void set_replica_lookup(std::function<std::string(std::string_view)> fn);
+/// "" in a single node.
+std::string replicas_of(std::string_view collection);
+
 /// The cluster's collections that this host does not hold (set once at startup, like the
 /// leader lookup; unset: none).
 void set_remote_collections(std::function<std::vector<std::string>()> fn);

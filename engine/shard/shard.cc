@@ -216,8 +216,11 @@ awaitable<result<write_ack>> shard::write(mutation m, write_options o) {
   // log stops growing while a successor catches up.
   if (!leader_ || (fence_ && !fence_())) co_return errc::not_leader;
   const uint64_t term_at_start = known_term_;
-  if (o.level == durability::replicated && (!replicator_ || replicator_->followers() == 0)) {
-    co_return errc::replication_unavailable;
+  if (o.level == durability::replicated) {
+    if (!replicator_) co_return errc::replication_unavailable;
+    if (replicator_->followers() < std::max<size_t>(1, replicator_->required_acks())) {
+      co_return errc::replicas_missing;
+    }
   }
   if (opts_.memory_limit && memory_usage() > opts_.memory_limit) {
     write_errors_.inc();

@@ -61,10 +61,14 @@ class replicator {
  public:
   virtual ~replicator() = default;
   /// Resolves once `lsn` is durable on enough followers (durability=replicated), or fails with
-  /// errc::replication_timeout / replication_unavailable.
+  /// errc::replication_timeout / replicas_missing.
   virtual awaitable<result<void>> wait_replicated(uint64_t lsn) = 0;
   /// Followers that ship from this shard (0: durability=replicated cannot be honoured).
   virtual size_t followers() const = 0;
+  /// Followers that must hold a durability=replicated write (replication.min-acks). While
+  /// followers() is below it such writes are refused before they are logged (replicas_missing),
+  /// never acknowledged with fewer copies.
+  virtual size_t required_acks() const = 0;
   virtual awaitable<void> stop() = 0;
 };
 
@@ -170,6 +174,9 @@ class shard {
   /// when it closes mid-way the records stay in this replica's log and are cut if a new leader
   /// never had them. Null: no fence (a single node, a static cluster).
   void set_fence(std::function<bool()> fence) { fence_ = std::move(fence); }
+  /// This replica leads now and its fence is open: what a read that promises the leader's
+  /// freshness (read=leader) checks, as a write would before it is acknowledged.
+  bool leads_now() const { return leader_ && (!fence_ || fence_()); }
   bool closed() const { return closed_; }
 
   uint32_t id() const { return opts_.shard_id; }

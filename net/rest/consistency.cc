@@ -44,6 +44,18 @@ awaitable<std::optional<http::response>> check(shard::coordinator* coord,
         r.headers.emplace_back("Location", url + std::string(req.req.target()));
         co_return r;
       }
+      // This host believes it leads: it answers only while it can prove it (its lease holds and
+      // no successor can exist yet), as it acknowledges writes; a deposed or cut-off leader
+      // would serve stale data.
+      if (auto leads = co_await coord->leads_now(name); leads && !*leads) {
+        co_return http::error_json(
+            http::status::service_unavailable,
+            fmt::format("Service unavailable: read=leader: this host cannot prove it leads "
+                        "collection `{}` now (its lease is in doubt, the leadership is moving, or "
+                        "an election is under way); retry shortly",
+                        name),
+            req.elapsed_seconds());
+      }
     }
   }
   auto header = req.req["shoal-read-after"];

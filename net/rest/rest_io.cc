@@ -147,6 +147,14 @@ http::response error_response(const error_code& ec, std::string_view collection,
       case errc::replication_timeout:
         return http::error_json(status::service_unavailable, "Service unavailable: " + ec.message(),
                                 seconds);
+      case errc::replicas_missing: {
+        auto replicas = shard::replicas_of(collection);
+        return http::error_json(
+            status::service_unavailable,
+            fmt::format("Service unavailable: {} (collection `{}`{}{})", ec.message(), collection,
+                        replicas.empty() ? "" : ": ", replicas),
+            seconds);
+      }
       case errc::collection_failed:
         return http::error_json(
             status::internal_server_error,

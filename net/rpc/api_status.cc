@@ -41,6 +41,12 @@ error error_of(const error_code& ec, std::string_view collection) {
       }
       case shard::errc::replication_timeout:
         return {status::unavailable, "Service unavailable: " + ec.message()};
+      case shard::errc::replicas_missing: {
+        auto replicas = shard::replicas_of(collection);
+        return {status::unavailable,
+                fmt::format("Service unavailable: {} (collection `{}`{}{})", ec.message(),
+                            collection, replicas.empty() ? "" : ": ", replicas)};
+      }
       case shard::errc::collection_failed:
         return {status::internal,
                 fmt::format("Service internal error: collection `{}` failed to load; see the "

@@ -51,6 +51,7 @@ awaitable<void> lease_keeper::run() {
     auto r = co_await client_.keep_alive(id_);
     if (r) {
       valid_until_ = std::max(valid_until_, sent + *r);
+      if (on_validity_) on_validity_(valid_until_);
       ++refreshes_;
       next = sent + period;
       continue;
@@ -66,6 +67,7 @@ awaitable<void> lease_keeper::run() {
   }
   if (!stopping_) {
     valid_until_ = std::min(valid_until_, clock::now());
+    if (on_validity_) on_validity_(valid_until_);
     lost_.set();
   }
   done_.set();
@@ -80,6 +82,7 @@ awaitable<void> lease_keeper::stop(bool revoke) {
       log().warn("etcd lease {:x}: revoke failed ({})", id_, r.error().message());
   }
   valid_until_ = std::min(valid_until_, clock::now());
+  if (on_validity_) on_validity_(valid_until_);
   lost_.set();
 }
 

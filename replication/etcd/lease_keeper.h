@@ -11,6 +11,7 @@
 // Lives on the core of its client.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "engine/common/result.h"
@@ -39,6 +40,14 @@ class lease_keeper {
   rt::event& lost() { return lost_; }
   size_t refreshes() const { return refreshes_; }
 
+  /// fn(valid_until) runs on this core each time valid_until() moves (every acknowledged refresh,
+  /// and once more when the lease is lost), so a fence can follow the lease between the agent's
+  /// ticks rather than only when a tick starts.
+  void on_validity(std::function<void(clock::time_point)> fn) {
+    on_validity_ = std::move(fn);
+    if (on_validity_) on_validity_(valid_until_);
+  }
+
   /// Stops refreshing; with `revoke`, also tells etcd to drop the lease (and its keys) now.
   awaitable<void> stop(bool revoke);
 
@@ -55,6 +64,7 @@ class lease_keeper {
   rt::event lost_;
   rt::event wake_;
   rt::event done_;
+  std::function<void(clock::time_point)> on_validity_;
 };
 
 }  // namespace shoal::etcd
