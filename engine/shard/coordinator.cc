@@ -336,6 +336,19 @@ awaitable<result<collection_stats>> coordinator::stats(std::string name) {
   co_return out;
 }
 
+awaitable<result<replica_digest>> coordinator::digest(std::string name, uint32_t shard_id) {
+  auto cfg = config(name);
+  if (!cfg) co_return cfg.error();
+  if (shard_id >= (*cfg)->shard_number) co_return errc::collection_not_found;
+  co_return co_await on_shard(
+      name, shard_id,
+      [](collections&, shard* s) -> result<replica_digest> {
+        if (!s) return errc::collection_not_found;  // dropped meanwhile
+        return s->digest();
+      },
+      rt::service_group::unlimited);
+}
+
 awaitable<result<void>> coordinator::snapshot(std::string name) {
   auto cfg = config(name);
   if (!cfg) co_return cfg.error();

@@ -80,6 +80,10 @@ class coordinator {
   awaitable<result<void>> wait_applied(std::string name, std::vector<token_entry> token,
                                        std::chrono::milliseconds timeout);
 
+  /// This host's replica of shard `shard_id` (< shard_number): its digest, read on its core
+  /// (replica_digest.h). collection_not_found when this host does not hold the collection.
+  awaitable<result<replica_digest>> digest(std::string name, uint32_t shard_id);
+
   rt::sharded<collections>& all() { return collections_; }
 
  private:

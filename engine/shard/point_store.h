@@ -16,6 +16,7 @@
 
 #include "engine/data/json_value.h"
 #include "engine/data/point_id.h"
+#include "engine/shard/replica_digest.h"
 
 namespace shoal::shard {
 
@@ -80,6 +81,11 @@ class point_store {
   /// Approximate bytes: map nodes, records, payloads.
   size_t memory_usage() const;
   size_t& payload_bytes() { return payload_bytes_; }
+  /// The order-independent checksum of the live points (replica_digest.h). The store does not
+  /// see vectors, so whoever changes a point keeps this up to date: the shard's apply
+  /// subtracts the point's hash before a change and adds it after; snapshot loading sets it.
+  replica_checksum& checksum() { return checksum_; }
+  const replica_checksum& checksum() const { return checksum_; }
 
  private:
   absl::btree_map<data::point_id, uint32_t> ids_;
@@ -87,6 +93,7 @@ class point_store {
   std::vector<uint32_t> free_;
   absl::flat_hash_map<uint32_t, std::string> sparse_;
   size_t payload_bytes_ = 0;
+  replica_checksum checksum_;
 };
 
 }  // namespace shoal::shard

@@ -33,6 +33,7 @@
 #include "engine/runtime/gate.h"
 #include "engine/runtime/semaphore.h"
 #include "engine/shard/point_store.h"
+#include "engine/shard/replica_digest.h"
 #include "engine/shard/shard_snapshot.h"
 #include "engine/shard/shard_types.h"
 #include "engine/shard/term_history.h"
@@ -126,6 +127,11 @@ class shard {
     uint64_t snapshot_lsn = 0;
   };
   replica_position position() const;
+  /// What this replica holds at its last applied LSN (replica_digest.h): O(1), the checksum is
+  /// kept up to date by every apply. recovering while memory is being rebuilt from disk.
+  result<replica_digest> digest() const;
+  /// The same checksum computed over every point (tests compare it with the kept one).
+  replica_checksum checksum_from_scratch() const;
   /// Leads in `term` (newer than any it knows): later client writes carry it. The term's start
   /// is made durable in the term history before this returns.
   awaitable<result<void>> become_leader(uint64_t term);
@@ -196,6 +202,7 @@ class shard {
   void apply_upsert(upsert_mutation&& u, uint64_t lsn);
   void apply_delete(const delete_mutation& d);
   void apply_payload(payload_mutation&& p, uint64_t lsn);
+  uint64_t hash_of(uint32_t slot);  // point_hash of a live slot (replica_digest.h)
   void index_payload(uint32_t slot, const data::json_value& payload);
   void unindex_payload(uint32_t slot, const data::json_value& payload);
   std::optional<std::vector<uint32_t>> plan(const data::filter& f) const;
@@ -221,6 +228,7 @@ class shard {
   std::shared_ptr<const collection_config> config_;
   std::vector<std::unique_ptr<index::vector_index>> indexes_;  // by the config's vector order
   point_store store_;
+  std::vector<float> digest_scratch_;  // vectors read back for point hashes
   std::map<std::string, std::unique_ptr<data::payload_index>> payload_indexes_;
   std::unique_ptr<wal::mutation_log> log_;
   size_t upsert_chunk_;  // points per chunk, learned from what chunks cost

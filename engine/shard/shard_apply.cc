@@ -1,6 +1,8 @@
 // Applying mutations to a shard's memory: points, vector indexes, payloads, payload indexes.
 // Runs both for new writes and for log replay, so it must be deterministic and must not fail:
 // everything that could make it fail was validated before the mutation was logged.
+// Every change to a point also moves the store's checksum (replica_digest.h): the point's hash
+// is subtracted before the change and added after it.
 
 #include "engine/common/logger.h"
 #include "engine/shard/shard.h"
@@ -85,6 +87,10 @@ void shard::unindex_payload(uint32_t slot, const data::json_value& payload) {
   for (auto& [field, idx] : payload_indexes_) idx->remove(slot, payload);
 }
 
+uint64_t shard::hash_of(uint32_t slot) {
+  return point_hash(*config_, store_, indexes_, slot, digest_scratch_);
+}
+
 void shard::apply(mutation&& m, uint64_t lsn) {
   if (auto* u = std::get_if<upsert_mutation>(&m)) {
     apply_upsert(std::move(*u), lsn);
@@ -100,6 +106,7 @@ void shard::apply_upsert(upsert_mutation&& u, uint64_t lsn) {
   for (auto& p : u.points) {
     bool inserted = false;
     uint32_t slot = store_.find_or_insert(p.id, inserted);
+    if (!inserted) store_.checksum().remove(hash_of(slot));
     auto& rec = store_.at(slot);
     uint32_t mask = 0;
     for (size_t i = 0; i < vectors.size(); ++i) {
@@ -132,6 +139,7 @@ void shard::apply_upsert(upsert_mutation&& u, uint64_t lsn) {
     }
     store_.set_sparse(slot, std::move(p.sparse_json));
     rec.version = lsn;
+    store_.checksum().add(hash_of(slot));
   }
 }
 
@@ -139,6 +147,7 @@ void shard::apply_delete(const delete_mutation& d) {
   for (auto& id : d.ids) {
     auto slot = store_.find(id);
     if (!slot) continue;
+    store_.checksum().remove(hash_of(*slot));
     auto& rec = store_.at(*slot);
     for (size_t i = 0; i < indexes_.size(); ++i) {
       if (rec.vector_mask & (1u << i)) (void)indexes_[i]->remove(*slot);
@@ -161,6 +170,7 @@ void shard::apply_payload(payload_mutation&& pm, uint64_t lsn) {
   for (auto& id : pm.ids) {
     auto slot = store_.find(id);
     if (!slot) continue;
+    store_.checksum().remove(hash_of(*slot));
     auto& rec = store_.at(*slot);
     if (rec.payload) {
       unindex_payload(*slot, *rec.payload);
@@ -207,6 +217,7 @@ void shard::apply_payload(payload_mutation&& pm, uint64_t lsn) {
       rec.payload.reset();
     }
     rec.version = lsn;
+    store_.checksum().add(hash_of(*slot));
   }
 }
 

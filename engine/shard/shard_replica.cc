@@ -50,6 +50,23 @@ shard::replica_position shard::position() const {
   return p;
 }
 
+result<replica_digest> shard::digest() const {
+  if (closed_) return errc::closed;
+  // While memory is rebuilt (a failed write, a cut suffix, an installed snapshot) the store
+  // may hold records the log no longer has.
+  if (reloading_ || !log_) return errc::recovering;
+  replica_digest d;
+  d.lsn = log_->last_lsn();  // appends are applied in the same step: memory is at last_lsn
+  d.term = terms_.term_at(d.lsn);
+  d.points = store_.size();
+  d.checksum = store_.checksum();
+  return d;
+}
+
+replica_checksum shard::checksum_from_scratch() const {
+  return compute_checksum(*config_, store_, indexes_);
+}
+
 uint64_t shard::end_of_term(uint64_t term) const {
   return terms_.end_of(term, log_ ? log_->last_lsn() : 0);
 }

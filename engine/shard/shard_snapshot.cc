@@ -504,6 +504,8 @@ result<uint64_t> load_snapshot(snapshot_target into, const std::filesystem::path
     return fail(errc::corrupt_snapshot);
   }
   into.store.finish_loading();
+  // The checksum the shard then keeps up to date with every apply (replica_digest.h).
+  into.store.checksum() = compute_checksum(into.config, into.store, into.indexes);
   return header->lsn;
 }
 

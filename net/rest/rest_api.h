@@ -20,6 +20,8 @@ void add_search_routes(http::router& r, rest_context ctx);
 void add_snapshot_routes(http::router& r, rest_context ctx);
 /// /telemetry, /issues, PATCH /collections/{name}.
 void add_service_api_routes(http::router& r, rest_context ctx);
+/// GET /collections/{name}/shards/{id}/digest: this host's replica of a shard, never redirected.
+void add_shard_routes(http::router& r, rest_context ctx);
 
 /// Adds the routes of `api` to `r`, each wrapped to record its responses in ctx.stats.
 void install_routes(http::router& r, const http::router& api, const rest_context& ctx);
@@ -35,6 +37,7 @@ inline void add_rest_routes(http::router& r, rest_context ctx) {
   add_search_routes(api, ctx);
   add_snapshot_routes(api, ctx);
   add_service_api_routes(api, ctx);
+  add_shard_routes(api, ctx);
   install_routes(r, api, ctx);
 }
 

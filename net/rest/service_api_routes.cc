@@ -316,10 +316,12 @@ void install_routes(http::router& r, const http::router& api, const rest_context
     auto id = stats->add_route(boost::beast::http::to_string(route.method), route.pattern);
     bool has_collection = route.pattern.find("{name}") != std::string::npos;
     // Requests about a collection this host does not hold go to a host that does. Creating and
-    // dropping go through the cluster (etcd) from any host.
-    bool follows_placement =
-        has_collection && !(route.pattern == "/collections/{name}" &&
-                            (route.method == verb::put || route.method == verb::delete_));
+    // dropping go through the cluster (etcd) from any host; a shard's digest is about this
+    // host's replica (shard_routes.cc).
+    bool follows_placement = has_collection &&
+                             !(route.pattern == "/collections/{name}" &&
+                               (route.method == verb::put || route.method == verb::delete_)) &&
+                             !route.pattern.starts_with("/collections/{name}/shards/");
     r.add(
         route.method, route.pattern,
         [fn = route.fn, stats, coord, id, has_collection, follows_placement, keep,

@@ -13,6 +13,10 @@
 //   cluster failover COLLECTION [--to NODE] [--wait SECONDS]
 //                                move the collection's leader to NODE (default: the follower
 //                                holding most of the log); etcd clusters (POST /cluster/failover)
+//   cluster verify COLLECTION [--wait SECONDS]
+//                                compare every replica of every shard by digest at the same LSN
+//                                (waiting up to SECONDS, default 10, for their LSNs to meet);
+//                                exit 0 identical, 1 divergent (named), 3 a host unreachable
 //   backup COLLECTION --out FILE take a snapshot of the collection and download it to FILE
 //   restore COLLECTION --file FILE
 //                                upload FILE (a backup) and restore it as COLLECTION, replacing it
@@ -37,11 +41,15 @@
 #include "engine/shard/archive.h"
 #include "tools/shoalctl/client.h"
 #include "tools/shoalctl/offline.h"
+#include "tools/shoalctl/table.h"
+#include "tools/shoalctl/verify.h"
 
 namespace {
 
 using shoal::ctl::call;
+using shoal::ctl::print_table;
 using shoal::ctl::target;
+using shoal::ctl::text_of;
 
 constexpr int kUnreachable = 3;
 
@@ -59,6 +67,10 @@ int usage(int code) {
       "  cluster failover COLLECTION [--to NODE] [--wait SECONDS]\n"
       "                                move a collection's leader (etcd clusters); the leader\n"
       "                                pauses writes until NODE has its log (default wait 10)\n"
+      "  cluster verify COLLECTION [--wait SECONDS]\n"
+      "                                compare every replica of every shard by digest at the\n"
+      "                                same LSN (waits up to SECONDS, default 10, for LSNs to\n"
+      "                                meet); exit 0 identical, 1 divergent, 3 unreachable\n"
       "  backup COLLECTION --out FILE  snapshot a collection and download it\n"
       "  restore COLLECTION --file FILE  upload a backup and restore it as COLLECTION\n\n"
       "Offline commands (read files; exit 1 when damaged):\n"
@@ -161,36 +173,6 @@ int collections(const target& t) {
     std::printf("%s\t%s points\n", name.c_str(), count.c_str());
   }
   return 0;
-}
-
-/// Columns padded to their widest cell, two spaces apart.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (auto& row : rows) {
-    if (width.size() < row.size()) width.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    while (line.ends_with(' ')) line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
-}
-
-std::string text_of(simdjson::dom::element e) {
-  std::string_view s;
-  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
-  uint64_t u;
-  if (e.get(u) == simdjson::SUCCESS) return std::to_string(u);
-  double d;
-  if (e.get(d) == simdjson::SUCCESS) return std::to_string(static_cast<uint64_t>(d + 0.5));
-  bool b;
-  if (e.get(b) == simdjson::SUCCESS) return b ? "yes" : "no";
-  return "-";
 }
 
 int cluster_status(const target& t) {
@@ -449,6 +431,9 @@ int main(int argc, char** argv) {
   if (command == "collections") return collections(t);
   if (command == "cluster") {
     if (rest.size() == 1 && rest[0] == "status") return cluster_status(t);
+    if (!rest.empty() && rest[0] == "verify") {
+      return shoal::ctl::cluster_verify(t, std::vector<std::string>(rest.begin() + 1, rest.end()));
+    }
     if (!rest.empty() && rest[0] == "failover") {
       return cluster_failover(t, std::vector<std::string>(rest.begin() + 1, rest.end()));
     }
