@@ -20,6 +20,10 @@ spdlog::logger& log() {
   return l;
 }
 
+// The least time an attempt on one endpoint is given (unless less is left): enough for a
+// healthy member to answer through an fsync.
+constexpr std::chrono::milliseconds kMinAttempt{200};
+
 errc transport_errc(const error_code& ec) {
   if (ec == boost::beast::error::timeout || ec == asio::error::timed_out) return errc::timeout;
   return errc::unavailable;
@@ -71,60 +75,84 @@ void client::give_back(std::unique_ptr<http::client_connection> c) {
   idle_.push_back(std::move(c));
 }
 
+void client::use(size_t endpoint) {
+  if (endpoint == preferred_) return;
+  log().info("etcd: now using {}", endpoints_[endpoint].authority);
+  preferred_ = endpoint;
+}
+
+void client::avoid(size_t endpoint) {
+  // Idle connections to it would only be tried again (and would fill the pool).
+  std::erase_if(idle_, [&](const auto& c) {
+    return c->address().authority == endpoints_[endpoint].authority;
+  });
+  if (endpoint == preferred_ && endpoints_.size() > 1) use((endpoint + 1) % endpoints_.size());
+}
+
 awaitable<result<std::string>> client::call(std::string_view path, std::string body,
                                             bool idempotent) {
   const auto deadline = clock_type::now() + config_.request_timeout;
   auto slot = co_await slots_.acquire(1, config_.request_timeout);
   if (!slot) co_return slot.error() == rt::errc::timeout ? errc::timeout : errc::unavailable;
   const std::string target = "/v3/" + std::string(path);
+  const size_t n = endpoints_.size();
   error_code last = make_error_code(errc::unavailable);
+  bool retried_stale = false;
   // Each endpoint once, starting with the preferred one; a stale keep-alive connection earns
   // one extra attempt on the same endpoint.
-  size_t attempts = endpoints_.size();
-  for (size_t attempt = 0, endpoint = preferred_; attempt < attempts; ++attempt) {
+  for (size_t tried = 0, endpoint = preferred_; tried < n;) {
     const auto now = clock_type::now();
     if (now >= deadline) co_return errc::timeout;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    // An idempotent request gives each endpoint still to try a share of what is left, so one
+    // silent member cannot take the whole deadline. One that must not be sent twice gets all
+    // of it: once sent, it cannot move on anyway.
+    auto budget = left;
+    if (idempotent)
+      budget = std::min(left, std::max(left / static_cast<int64_t>(n - tried), kMinAttempt));
     // A request that must not be sent twice gets a fresh connection: on a kept-alive one, a
     // failure could be the server having closed it idle, and that could not be told apart from
     // a failure after etcd applied the request.
     auto conn = take_connection(endpoint, idempotent);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    auto r = co_await conn->request(bhttp::verb::post, target, body, "application/json", left,
+    auto r = co_await conn->request(bhttp::verb::post, target, body, "application/json", budget,
                                     config_.max_response_bytes);
-    if (r) {
-      if (endpoint != preferred_) {
-        log().info("etcd: now using {}", endpoints_[endpoint].authority);
-        preferred_ = endpoint;
-      }
-      if (r->status == 200) {
-        give_back(std::move(conn));
-        co_return std::move(r->body);
-      }
-      auto err = codec::parse_error(r->status, r->body);
+    if (r && r->status == 200) {
+      use(endpoint);
       give_back(std::move(conn));
-      // A member that lost its leader or is stopping: another member may serve reads and
-      // idempotent writes.
-      if (err.code == errc::unavailable && idempotent && attempt + 1 < attempts) {
-        log().warn("etcd {}: {}", endpoints_[endpoint].authority, err.message);
-        last = make_error_code(err.code);
-        endpoint = (endpoint + 1) % endpoints_.size();
+      co_return std::move(r->body);
+    }
+    if (r) {
+      auto err = codec::parse_error(r->status, r->body);
+      // Any other refusal is etcd's answer, whichever member gave it.
+      if (err.code != errc::unavailable && err.code != errc::timeout) {
+        use(endpoint);
+        give_back(std::move(conn));
+        if (err.code == errc::rejected)
+          log().warn("etcd {} refused {}: {}", endpoints_[endpoint].authority, path, err.message);
+        co_return err.code;
+      }
+      // A member without a leader (cut off from the quorum), stopping, or whose own proposal
+      // timed out: not applied for certain only in the first case, so a non-idempotent request
+      // ends here; either way the next request starts on another member.
+      log().warn("etcd {} on {}: {}", endpoints_[endpoint].authority, path, err.message);
+      last = make_error_code(err.code);
+      avoid(endpoint);
+      if (!idempotent) co_return err.code;
+    } else {
+      const errc code = transport_errc(r.error());
+      // The server may have closed an idle kept-alive connection: once more, freshly.
+      if (conn->last_was_reused() && code != errc::timeout && !retried_stale) {
+        retried_stale = true;
+        close_idle();
         continue;
       }
-      if (err.code == errc::rejected || err.code == errc::unavailable)
-        log().warn("etcd {} refused {}: {}", endpoints_[endpoint].authority, path, err.message);
-      co_return err.code;
+      log().warn("etcd {} on {}: {}", endpoints_[endpoint].authority, path, r.error().message());
+      last = make_error_code(code);
+      avoid(endpoint);
+      if (conn->last_was_sent() && !idempotent) co_return errc::unavailable;  // maybe applied
     }
-    last = make_error_code(transport_errc(r.error()));
-    if (conn->last_was_sent() && !idempotent) co_return errc::unavailable;  // maybe applied
-    if (conn->last_was_reused() && attempts < endpoints_.size() + 1) {
-      ++attempts;  // the server may have closed idle connections: once more, freshly
-      close_idle();
-      continue;
-    }
-    if (transport_errc(r.error()) == errc::timeout && clock_type::now() >= deadline)
-      co_return errc::timeout;
-    log().warn("etcd {}: {}", endpoints_[endpoint].authority, r.error().message());
-    endpoint = (endpoint + 1) % endpoints_.size();
+    ++tried;
+    endpoint = (endpoint + 1) % n;
   }
   co_return last;
 }

@@ -3,11 +3,21 @@
 // reads and writes, transactions, leases. Lives on the core that created it and is used only
 // there (the cluster agent's core).
 //
-// Requests share a bounded pool of keep-alive connections to the endpoint that answered last.
-// When an endpoint cannot be reached the request moves on to the next one, within the request's
-// deadline. A request that may already have been applied is not re-sent after a connection fails
-// mid-way unless it is idempotent (reads, puts, deletes, keepalives, revokes); a transaction or a
-// lease grant then fails with errc::unavailable and the caller decides (re-read and retry).
+// Requests share a bounded pool of keep-alive connections to the preferred endpoint. A request
+// tries the endpoints in turn, starting with the preferred one, all within its one deadline:
+//   * An idempotent request (reads, puts, deletes, keepalives, revokes) gives each endpoint
+//     still to try a share of the time left (at least 200 ms), so a member that accepts
+//     connections but never answers (frozen, cut off from the quorum, overloaded) costs it only
+//     that share; it then moves on, also after an answer that says the member cannot serve
+//     (no leader, stopping, etcd's own timeout).
+//   * A transaction or a lease grant must never be sent twice: it gets all the time left, and
+//     once sent, a failure ends it with errc::unavailable (maybe applied; the caller re-reads
+//     and decides). It moves on only when it certainly was not sent.
+//   * An endpoint that failed or timed out stops being the preferred one (the next in the list
+//     becomes it), so the NEXT request, of either kind, starts on another member. The preferred
+//     endpoint changes only then, or to one that answered.
+// Reads are linearizable (etcd's default for range): a member cut off from the quorum errors or
+// hangs instead of answering stale data, and the request moves on.
 
 #include <chrono>
 #include <memory>
@@ -24,7 +34,7 @@
 namespace shoal::etcd {
 
 struct client_config {
-  std::vector<std::string> endpoints;  // "http://host:port", tried in order, then the last good
+  std::vector<std::string> endpoints;  // "http://host:port"; the first is preferred at the start
   std::chrono::milliseconds request_timeout{2000};
   size_t max_connections = 4;  // concurrent requests; more wait (bounded by max_waiters)
   size_t max_waiters = 256;
@@ -55,8 +65,11 @@ class client {
   awaitable<result<void>> revoke_lease(int64_t lease);
 
   const client_config& config() const { return config_; }
-  /// The endpoint requests go to first (the one that answered last).
+  /// The endpoint requests go to first: the last one that answered, or the one after the last
+  /// that failed.
   const http::http_url& current_endpoint() const { return endpoints_[preferred_]; }
+  /// Its index in config().endpoints (the watcher follows it).
+  size_t current_index() const { return preferred_; }
 
   /// One POST to the gateway: the body of the 200 answer, or the error mapped onto errc.
   /// Public for the watcher and for tests; `idempotent` as described above.
@@ -69,6 +82,11 @@ class client {
   client(client_config config, std::vector<http::http_url> endpoints);
   std::unique_ptr<http::client_connection> take_connection(size_t endpoint, bool reuse);
   void give_back(std::unique_ptr<http::client_connection> c);
+  /// Makes `endpoint` the preferred one (it answered).
+  void use(size_t endpoint);
+  /// After `endpoint` failed: drops its idle connections and, if it was the preferred one,
+  /// prefers the next.
+  void avoid(size_t endpoint);
 
   client_config config_;
   std::vector<http::http_url> endpoints_;

@@ -22,6 +22,7 @@ spdlog::logger& log() {
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
+constexpr std::chrono::milliseconds kMinAttempt{200};
 
 }  // namespace
 
@@ -32,7 +33,7 @@ watcher::watcher(client& c, std::string key, std::string range_end, int64_t star
       next_revision_(start_revision) {}
 
 watcher::~watcher() {
-  SHOAL_ASSERT(done_.is_set(), "an etcd watcher destroyed before stop()");
+  SHOAL_ASSERT(done_.is_set() && followed_.is_set(), "an etcd watcher destroyed before stop()");
 }
 
 awaitable<result<std::unique_ptr<watcher>>> watcher::start(client& c, std::string key,
@@ -41,28 +42,37 @@ awaitable<result<std::unique_ptr<watcher>>> watcher::start(client& c, std::strin
   std::unique_ptr<watcher> w(new watcher(c, std::move(key), std::move(range_end), start_revision));
   if (auto r = co_await w->connect(c.config().request_timeout); !r) {
     w->done_.set();
+    w->followed_.set();
     co_return r.error();
   }
-  asio::co_spawn(co_await asio::this_coro::executor, w->run(), asio::detached);
+  auto ex = co_await asio::this_coro::executor;
+  asio::co_spawn(ex, w->run(), asio::detached);
+  asio::co_spawn(ex, w->follow(), asio::detached);
   co_return std::move(w);
 }
 
 awaitable<result<void>> watcher::connect(std::chrono::milliseconds timeout) {
-  const auto deadline = clock_type::now() + timeout;
+  const auto timeout_at = clock_type::now() + timeout;
   const size_t n = client_.config().endpoints.size();
   error_code last = make_error_code(errc::unavailable);
+  // From where the client's requests go, each endpoint with a share of the time left (as the
+  // client does), so that a member that never answers does not take all of it.
+  const size_t first = client_.current_index();
   for (size_t attempt = 0; attempt < n && !stopping_; ++attempt) {
-    const size_t endpoint = (endpoint_ + attempt) % n;
+    const size_t endpoint = (first + attempt) % n;
     auto url = http::parse_http_url(client_.config().endpoints[endpoint]);
     SHOAL_ASSERT(url.has_value(), "the client validated its endpoints");
     conn_ = std::make_unique<http::client_connection>(*url);
     pending_.clear();
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(timeout_at - clock_type::now());
     if (left.count() <= 0) co_return errc::timeout;
+    const auto budget =
+        std::min(left, std::max(left / static_cast<int64_t>(n - attempt), kMinAttempt));
+    const auto deadline = clock_type::now() + budget;
     auto status = co_await conn_->open_stream(
         bhttp::verb::post, "/v3/watch",
-        codec::watch_create_request(key_, range_end_, next_revision_), "application/json", left);
+        codec::watch_create_request(key_, range_end_, next_revision_), "application/json", budget);
     if (!status) {
       log().warn("etcd watch on {}: {}", url->authority, status.error().message());
       const bool timed_out = status.error() == boost::beast::error::timeout ||
@@ -72,7 +82,7 @@ awaitable<result<void>> watcher::connect(std::chrono::milliseconds timeout) {
     }
     if (*status != 200) {
       std::string body;
-      while (auto piece = co_await conn_->read_stream(left)) body += *piece;
+      while (auto piece = co_await conn_->read_stream(budget)) body += *piece;
       auto err = codec::parse_error(*status, body);
       log().warn("etcd watch on {}: {}", url->authority, err.message);
       last = make_error_code(err.code);
@@ -103,6 +113,7 @@ awaitable<result<void>> watcher::connect(std::chrono::milliseconds timeout) {
       continue;
     }
     endpoint_ = endpoint;
+    client_index_ = client_.current_index();
     ++connections_;
     co_return result<void>{};
   }
@@ -154,7 +165,9 @@ awaitable<void> watcher::run() {
     }
     pending_.erase(0, from);
     if (!live) break;
+    reading_ = true;
     auto piece = co_await conn_->read_stream(std::chrono::milliseconds(0));
+    reading_ = false;
     if (piece) {
       pending_ += *piece;
       backoff = kFirstBackoff;
@@ -175,6 +188,18 @@ awaitable<void> watcher::run() {
   done_.set();
 }
 
+awaitable<void> watcher::follow() {
+  while (!co_await wake_.wait(client_.config().request_timeout)) {
+    const size_t now = client_.current_index();
+    if (reading_ && now != client_index_ && now != endpoint_) {
+      log().info("etcd watch: the client left {}; the stream follows it",
+                 client_.config().endpoints[endpoint_]);
+      conn_->close();  // run() reconnects, from the client's endpoint
+    }
+  }
+  followed_.set();
+}
+
 awaitable<result<watch_batch>> watcher::next(std::chrono::milliseconds wait) {
   auto r = co_await queue_.pop(wait);
   if (!r) co_return r.error() == rt::errc::timeout ? errc::timeout : errc::canceled;
@@ -188,6 +213,7 @@ awaitable<void> watcher::stop() {
   if (conn_) conn_->close();
   queue_.close();
   co_await done_.wait();
+  co_await followed_.wait();
 }
 
 }  // namespace shoal::etcd

@@ -6,6 +6,13 @@
 // A reader coroutine owns the stream and feeds a bounded queue; when the consumer is slow the
 // reader stops reading and etcd holds the events. Lives on the core of the client it uses.
 //
+// A member that stops answering (frozen, overloaded) can leave its stream open and silent for
+// good: its kernel still answers TCP keepalives. The watcher follows its client instead: when
+// the client has moved its requests since the stream opened, and not to the stream's member (a
+// request failed or timed out there), the stream is reopened where the client now goes, within
+// one request timeout.
+// (Some other request on the client, such as a lease keeper's refreshes, has to find that out.)
+//
 //   auto w = co_await watcher::start(client, key, prefix_end(key), revision + 1);
 //   while (auto batch = co_await w->next(1s)) ...;   // errc::compacted: re-list, start again
 //   co_await w->stop();
@@ -52,6 +59,8 @@ class watcher {
   /// Opens a stream and reads up to etcd's "created" answer.
   awaitable<result<void>> connect(std::chrono::milliseconds timeout);
   awaitable<void> run();
+  /// Closes the stream when the client has left its endpoint (run() then reconnects).
+  awaitable<void> follow();
   /// Handles one line of the stream; false ends the watch (the error is queued).
   awaitable<bool> deliver(std::string_view line);
 
@@ -60,8 +69,10 @@ class watcher {
   std::string range_end_;
   int64_t next_revision_;
   size_t connections_ = 0;
-  size_t endpoint_ = 0;
+  size_t endpoint_ = 0;      // where the stream is
+  size_t client_index_ = 0;  // where the client's requests went when it was opened
   bool stopping_ = false;
+  bool reading_ = false;  // run() waits on the stream (not connecting)
   std::unique_ptr<http::client_connection> conn_;
   std::string pending_;  // bytes of an incomplete line
   struct item {
@@ -70,7 +81,8 @@ class watcher {
   };
   rt::bounded_queue<item> queue_{64};
   rt::event done_;
-  rt::event wake_;  // cuts a reconnection backoff short on stop()
+  rt::event followed_;  // follow() ended
+  rt::event wake_;      // set by stop(): cuts a reconnection backoff short, ends follow()
 };
 
 }  // namespace shoal::etcd

@@ -1,8 +1,11 @@
 #pragma once
-// A coordinated cluster for integration tests: a real etcd and N shoald processes on loopback
-// (`--etcd`, `--advertise`, a 1 s lease unless the test sets one), with helpers to find the
-// leader by writing, to read etcd's keys and GET /cluster, and to wait for hosts to converge.
-// Used by failover_test.cc and cluster_admin_test.cc.
+// A coordinated cluster for integration tests: a real etcd (one member unless the test asks for
+// more) and N shoald processes on loopback (`--etcd` listing every member, member 0 first,
+// `--advertise`, a 1 s lease unless the test sets one), with helpers to find the leader by
+// writing, to read etcd's keys and GET /cluster, and to wait for hosts to converge. With
+// etcd_options::proxied the hosts reach each member through an etcd_proxy the test controls
+// (proxies[i] in front of member i). Used by failover_test.cc, cluster_admin_test.cc and
+// etcd_member_fault_test.cc.
 
 #include <algorithm>
 #include <map>
@@ -17,7 +20,8 @@
 #include "engine/common/base64.h"
 #include "tests/integration/points_support.h"
 #include "tests/integration/shoald_fixture.h"
-#include "tests/support/etcd_process.h"
+#include "tests/support/etcd_cluster_process.h"
+#include "tests/support/etcd_proxy.h"
 
 namespace shoal::test::coordinated {
 
@@ -34,12 +38,26 @@ struct host {
 
 inline constexpr uint64_t kProbeId = 999'999'999;
 
+struct etcd_options {
+  size_t members = 1;
+  bool proxied = false;  // the hosts reach member i through proxies[i]
+};
+
 class cluster {
  public:
-  /// `extra`: flags for every host; `per_host`: more flags for some hosts, by id ("n0", ...).
-  cluster(const tmpdir& dir, size_t n, std::vector<std::string> extra = {},
+  /// `extra`: flags for every host; `eo`: the etcd the hosts use; `per_host`: more flags for
+  /// some hosts, by id ("n0", ...).
+  cluster(const tmpdir& dir, size_t n, std::vector<std::string> extra = {}, etcd_options eo = {},
           std::map<std::string, std::vector<std::string>> per_host = {})
-      : etcd(dir.path() / "etcd") {
+      : etcd(dir.path() / "etcd", eo.members) {
+    std::string endpoints = etcd.endpoints();
+    if (eo.proxied) {
+      endpoints.clear();
+      for (size_t i = 0; i < etcd.size(); ++i) {
+        proxies.push_back(std::make_unique<etcd_proxy>("127.0.0.1", etcd.member(i).port()));
+        endpoints += (i ? "," : "") + proxies.back()->endpoint();
+      }
+    }
     for (size_t i = 0; i < n; ++i) {
       host h;
       h.id = "n" + std::to_string(i);
@@ -48,7 +66,7 @@ class cluster {
       auto logs = dir.path() / ("logs-" + h.id);
       std::filesystem::create_directories(logs);
       std::vector<std::string> args{"--node-id",   h.id,
-                                    "--etcd",      etcd.endpoint(),
+                                    "--etcd",      endpoints,
                                     "--advertise", "127.0.0.1:" + std::to_string(h.rpc)};
       auto& own = per_host[h.id];
       if (std::find(extra.begin(), extra.end(), "--replication.lease-ttl") == extra.end() &&
@@ -110,7 +128,8 @@ class cluster {
     }
     return wait_leader(name);
   }
-  etcd_process etcd;
+  etcd_cluster_process etcd;
+  std::vector<std::unique_ptr<etcd_proxy>> proxies;  // with etcd_options::proxied
   std::vector<host> hosts;
 };
 
@@ -125,14 +144,13 @@ inline bool same_points(uint16_t port, uint16_t like, const std::string& name) {
 
 inline const char* kCollection = R"({"vectors":{"size":4,"distance":"Cosine"},"shard_number":2})";
 
-/// The keys etcd holds under `prefix`, with their values.
-inline std::map<std::string, std::string> etcd_keys(const etcd_process& etcd,
-                                                    const std::string& prefix) {
+/// The keys etcd holds under `prefix`, with their values, read from the member at `port`.
+inline std::map<std::string, std::string> etcd_keys(uint16_t port, const std::string& prefix) {
   std::map<std::string, std::string> out;
   std::string end = prefix;
   end.back()++;
   try {
-    http_client c(etcd.port(), 2s);
+    http_client c(port, 2s);
     auto r = c.request(verb::post, "/v3/kv/range",
                        R"({"key":")" + base64_encode(prefix) + R"(","range_end":")" +
                            base64_encode(end) + R"("})");
@@ -147,6 +165,15 @@ inline std::map<std::string, std::string> etcd_keys(const etcd_process& etcd,
   } catch (const std::exception&) {
   }
   return out;
+}
+inline std::map<std::string, std::string> etcd_keys(const etcd_process& etcd,
+                                                    const std::string& prefix) {
+  return etcd_keys(etcd.port(), prefix);
+}
+/// From member 0 (a test that freezes it reads another member's with the overload above).
+inline std::map<std::string, std::string> etcd_keys(const etcd_cluster_process& etcd,
+                                                    const std::string& prefix) {
+  return etcd_keys(etcd.member(0).port(), prefix);
 }
 
 /// GET /cluster's `result` from a host.

@@ -6,6 +6,7 @@
 #include "replication/etcd/client.h"
 #include "replication/etcd/lease_keeper.h"
 #include "replication/etcd/watcher.h"
+#include "tests/support/etcd_cluster_process.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/runtime_fixture.h"
 #include "tests/support/tmpdir.h"
@@ -289,6 +290,115 @@ TEST_F(EtcdTest, ASilentEndpointTimesOut) {
     auto w = co_await watcher::start(*c, "x", "", 0);
     CO_ASSERT_TRUE(!w.has_value());
     EXPECT_EQ(w.error(), errc::timeout);
+  });
+}
+
+// A 3-member etcd whose member 0 (first in the client's list, so preferred) is a follower, to be
+// frozen with SIGSTOP while the other two keep the quorum.
+class EtcdMemberFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(test::etcd_process::binary().empty()) << "etcd is not installed";
+    etcd_ = std::make_unique<test::etcd_cluster_process>(dir_ / "etcd", 3);
+    ASSERT_TRUE(etcd_->make_leader(1)) << "etcd's leadership did not move to member 1";
+  }
+  void TearDown() override {
+    if (etcd_) etcd_->signal(0, SIGCONT);
+  }
+  std::unique_ptr<client> make_client(std::chrono::milliseconds timeout) {
+    client_config cfg;
+    cfg.endpoints = etcd_->endpoint_list();
+    cfg.request_timeout = timeout;
+    auto c = client::create(cfg);
+    EXPECT_TRUE(c.has_value());
+    return c ? std::move(*c) : nullptr;
+  }
+  std::string current(const client& c) { return "http://" + c.current_endpoint().authority; }
+
+  test::tmpdir dir_;
+  std::unique_ptr<test::etcd_cluster_process> etcd_;
+};
+
+TEST_F(EtcdMemberFaultTest, RequestsGoOnWithinTheirDeadlineWhenThePreferredMemberFreezes) {
+  run_on_runtime(1, [&]() -> awaitable<void> {
+    const auto deadline = 1s;
+    auto c = make_client(deadline);
+    auto g = co_await c->grant_lease(5s);
+    CO_ASSERT_TRUE(g.has_value());
+    CO_ASSERT_TRUE((co_await c->put("k", "0")).has_value());
+    EXPECT_EQ(current(*c), etcd_->member(0).endpoint());
+
+    etcd_->signal(0, SIGSTOP);
+    // A transaction is never sent twice: the first one after the freeze goes to member 0, gets
+    // no answer and fails as "maybe applied"; but it moves the client off member 0.
+    auto lost = co_await c->txn({}, {txn_op::put("t", "lost")});
+    CO_ASSERT_TRUE(!lost.has_value());
+    EXPECT_EQ(lost.error(), errc::unavailable);
+    EXPECT_NE(current(*c), etcd_->member(0).endpoint());
+    auto txn = co_await c->txn({}, {txn_op::put("t", "kept")});
+    CO_ASSERT_TRUE(txn.has_value());
+    EXPECT_TRUE(txn->succeeded);
+    auto grant = co_await c->grant_lease(5s);
+    EXPECT_TRUE(grant.has_value());
+
+    // A new client starts on member 0 again: idempotent requests move on within their deadline
+    // (each failing here would have waited on member 0 for all of it).
+    c = make_client(deadline);
+    for (int i = 0; i < 10; ++i) {
+      auto put = co_await c->put("k", std::to_string(i));
+      EXPECT_TRUE(put.has_value()) << i << ": " << put.error().message();
+      auto get = co_await c->get("k");
+      CO_ASSERT_TRUE(get.has_value() && get->kvs.size() == 1);
+      EXPECT_EQ(get->kvs[0].value, std::to_string(i));
+      auto ka = co_await c->keep_alive(g->id);
+      EXPECT_TRUE(ka.has_value());
+      EXPECT_NE(current(*c), etcd_->member(0).endpoint());
+    }
+  });
+}
+
+TEST_F(EtcdMemberFaultTest, ALeaseOutlivesAFrozenPreferredMember) {
+  run_on_runtime(1, [&]() -> awaitable<void> {
+    // As shoald sets it up: the request deadline is half the lease's TTL.
+    auto c = make_client(1s);
+    auto keeper = co_await lease_keeper::start(*c, 2s);
+    CO_ASSERT_TRUE(keeper.has_value());
+    auto& k = **keeper;
+    CO_ASSERT_TRUE((co_await c->put("leased", "x", k.id())).has_value());
+    etcd_->signal(0, SIGSTOP);
+    const bool lost = co_await k.lost().wait(8s);  // four TTLs
+    EXPECT_FALSE(lost);
+    EXPECT_TRUE(k.holds());
+    auto kept = co_await c->get("leased");
+    CO_ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(kept->kvs.size(), 1u);
+    co_await k.stop(/*revoke=*/true);
+  });
+}
+
+TEST_F(EtcdMemberFaultTest, AWatchLeavesAFrozenMemberWithItsClient) {
+  run_on_runtime(1, [&]() -> awaitable<void> {
+    auto c = make_client(1s);
+    auto start = co_await c->put("w/start", "0");
+    CO_ASSERT_TRUE(start.has_value());
+    auto w = co_await watcher::start(*c, "w/", prefix_end("w/"), *start + 1);
+    CO_ASSERT_TRUE(w.has_value());
+    etcd_->signal(0, SIGSTOP);
+    size_t put = 0;
+    while (put < 5 && (co_await c->put("w/" + std::to_string(put), "v")).has_value()) ++put;
+    EXPECT_EQ(put, 5u);
+    size_t seen = 0;
+    while (seen < put) {
+      auto b = co_await (*w)->next(5s);
+      if (!b) {
+        ADD_FAILURE() << "watch: " << b.error().message() << " after " << seen;
+        break;
+      }
+      seen += b->events.size();
+    }
+    EXPECT_EQ(seen, put);
+    EXPECT_GE((*w)->connections(), 2u);
+    co_await (*w)->stop();
   });
 }
 

@@ -139,7 +139,8 @@ TEST(ReplicationSafety, APositionFromAnEarlierVacancyNeverWinsTheElection) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
   // C keeps its lease through a freeze longer than the others' TTL.
-  cluster cl(dir, 3, {"--replication.min-acks", "1"}, {{"n2", {"--replication.lease-ttl", "8s"}}});
+  cluster cl(dir, 3, {"--replication.min-acks", "1"}, {},
+             {{"n2", {"--replication.lease-ttl", "8s"}}});
   ASSERT_NE(cl.start_with("docs", kOneShard), nullptr);
   host &a = by_id(cl, "n0"), &b = by_id(cl, "n1"), &c = by_id(cl, "n2");
   ASSERT_TRUE(lead_on(cl, a));
@@ -168,7 +169,8 @@ TEST(ReplicationSafety, APositionFromAnEarlierVacancyNeverWinsTheElection) {
 TEST(ReplicationSafety, AWinnerThatCannotTakeThePublishedRecordsStepsAside) {
   ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
   test::tmpdir dir;
-  cluster cl(dir, 3, {"--replication.min-acks", "1"}, {{"n2", {"--replication.lease-ttl", "10s"}}});
+  cluster cl(dir, 3, {"--replication.min-acks", "1"}, {},
+             {{"n2", {"--replication.lease-ttl", "10s"}}});
   ASSERT_NE(cl.start_with("docs", kOneShard), nullptr);
   host &a = by_id(cl, "n0"), &w = by_id(cl, "n1"), &h = by_id(cl, "n2");
   ASSERT_TRUE(lead_on(cl, a));

@@ -1,10 +1,12 @@
 #pragma once
 // A blocking HTTP/1.1 client for tests, on its own thread and io_context (never on a reactor).
-// Reads give up after `timeout` (SO_RCVTIMEO), so a test cannot hang on a silent server.
+// Each read waits at most `timeout` (poll() before every read: asio's blocking reads wait again,
+// without limit, when SO_RCVTIMEO fires), so a test cannot hang on a silent server.
 
 #include <chrono>
 #include <map>
 #include <optional>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 
@@ -39,6 +41,7 @@ class http_client {
   }
 
   void set_timeout(std::chrono::milliseconds t) {
+    timeout_ = t;
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(t.count() / 1000);
     tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
@@ -81,7 +84,8 @@ class http_client {
     http::response_parser<http::string_body> parser;
     parser.body_limit(1 << 30);
     boost::system::error_code ec;
-    http::read(socket_, buffer_, parser, ec);
+    timed_reader in{socket_, timeout_};
+    http::read(in, buffer_, parser, ec);
     if (ec) return std::nullopt;
     auto& res = parser.get();
     http_reply r;
@@ -100,12 +104,36 @@ class http_client {
   bool closed_by_peer() {
     char byte;
     boost::system::error_code ec;
-    auto n = socket_.read_some(boost::asio::buffer(&byte, 1), ec);
+    timed_reader in{socket_, timeout_};
+    auto n = in.read_some(boost::asio::buffer(&byte, 1), ec);
     return n == 0 && (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset);
   }
 
  private:
+  // The socket as a SyncReadStream whose every read waits at most `timeout` for data.
+  struct timed_reader {
+    boost::asio::ip::tcp::socket& socket;
+    std::chrono::milliseconds timeout;
+    template <class Buffers>
+    size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+      pollfd p{socket.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout.count())) == 0) {
+        ec = boost::asio::error::timed_out;
+        return 0;
+      }
+      return socket.read_some(buffers, ec);
+    }
+    template <class Buffers>
+    size_t read_some(const Buffers& buffers) {
+      boost::system::error_code ec;
+      auto n = read_some(buffers, ec);
+      if (ec) throw boost::system::system_error(ec);
+      return n;
+    }
+  };
+
   boost::asio::io_context ioc_;
+  std::chrono::milliseconds timeout_{10000};
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
 };
