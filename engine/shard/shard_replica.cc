@@ -120,6 +120,15 @@ awaitable<result<uint64_t>> shard::append_replicated(uint64_t leader_term, uint6
     term = r.term;
   }
   if (records.empty()) co_return log_->durable_lsn();
+  if (!terms_.entries().empty() && terms_.entries().back().start_lsn > prev_lsn) {
+    // A term this replica began as a leader and never wrote in: the leader's records take its
+    // place, whatever their term (else the history would give them that term).
+    term_history next = terms_;
+    next.truncate_after(prev_lsn);
+    if (auto s = co_await save_terms(next, opts_.dir); !s) co_return s.error();
+    terms_ = std::move(next);
+    if (closed_ || reloading_) co_return errc::recovering;
+  }
   auto since_yield = std::chrono::steady_clock::now();
   uint64_t last = prev_lsn;
   for (auto& r : records) {
