@@ -3,7 +3,9 @@
 // shard. Term 1 (leader A) writes records C never gets; C alone wins term 2 and writes its own;
 // A or B wins term 3 holding all of term 1; C returns. The stream must find where C's log leaves
 // the leader's from both term histories (log_shipper.cc, shard::common_point), cut C's term-2
-// records and catch it up: C converges to the leader's points.
+// records and catch it up: C converges to the leader's points. Read-your-writes tokens answer
+// by what each replica knows: C's term-2 token is 409 on the leader, and a term-1 token of a
+// record C is about to receive waits on C and then succeeds.
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -60,7 +62,12 @@ TEST(Divergence, AFollowerWhoseLastTermNeverReachedTheLeaderConverges) {
   ASSERT_TRUE(same_points(c->http, a->http, "docs")) << c->id << " did not get term 1's start";
   // Points 11..20 reach A and B only: C is frozen.
   c->proc->process()->signal(SIGSTOP);
-  for (uint64_t id = 11; id <= 20; ++id) ASSERT_FALSE(write_one(*a, id, "replicated").empty());
+  std::string term1_token;  // A's write of point 15: a term-1 record C never got
+  for (uint64_t id = 11; id <= 20; ++id) {
+    auto token = write_one(*a, id, "replicated");
+    ASSERT_FALSE(token.empty());
+    if (id == 15) term1_token = token;
+  }
   // A dies, B goes down; C wakes alone and wins term 2 with only 1..10.
   a->proc->kill();
   a->up = false;
@@ -68,7 +75,12 @@ TEST(Divergence, AFollowerWhoseLastTermNeverReachedTheLeaderConverges) {
   b->up = false;
   c->proc->process()->signal(SIGCONT);
   ASSERT_EQ(cl.wait_leader("docs"), c) << c->proc->log();
-  for (uint64_t id = 1001; id <= 1005; ++id) ASSERT_FALSE(write_one(*c, id, "local").empty());
+  std::string term2_token;
+  for (uint64_t id = 1001; id <= 1005; ++id) {
+    auto token = write_one(*c, id, "local");
+    ASSERT_FALSE(token.empty());
+    if (id == 1003) term2_token = token;
+  }
   // C dies; A and B return, and one of them wins term 3 holding 1..20.
   c->proc->kill();
   c->up = false;
@@ -78,10 +90,26 @@ TEST(Divergence, AFollowerWhoseLastTermNeverReachedTheLeaderConverges) {
   ASSERT_NE(leader, nullptr);
   ASSERT_NE(leader, c);
   for (uint64_t id = 2001; id <= 2005; ++id) ASSERT_FALSE(write_one(*leader, id, "local").empty());
+  {
+    // C's term-2 record at that LSN was replaced: the leader says so at once.
+    test::http_client lc(leader->http, 10s);
+    auto r = lc.request(verb::post, "/collections/docs/points/count?timeout=5", "{}",
+                        {{"shoal-read-after", term2_token}});
+    EXPECT_EQ(r.status, 409u) << "token " << term2_token << ": " << r.body;
+  }
 
   // C returns as a follower.
   ASSERT_TRUE(cl.start(*c));
   auto back = std::chrono::steady_clock::now();
+  {
+    // A term-1 token of a record C is about to receive (C still holds its own term-2 record at
+    // that LSN until its leader cuts it): it waits, then sees the point.
+    test::http_client cc(c->http, 15s);
+    auto r = cc.request(verb::post, "/collections/docs/points?timeout=10", R"({"ids":[15]})",
+                        {{"shoal-read-after", term1_token}});
+    EXPECT_EQ(r.status, 200u) << "token " << term1_token << ": " << r.body;
+    EXPECT_NE(r.body.find(R"("id":15)"), std::string::npos) << r.body;
+  }
   bool converged = false;
   while (!converged && std::chrono::steady_clock::now() - back < 10s) {
     converged = points_of(*c) == points_of(*leader);
