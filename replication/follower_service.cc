@@ -46,8 +46,19 @@ reply malformed() {
   return reply::fail(status::malformed, "replication message does not decode");
 }
 
-position_answer answer_of(const shard::shard::replica_position& p) {
-  return {p.term, p.leader, p.last_lsn, p.last_term, p.durable_lsn, p.first_lsn, p.snapshot_lsn};
+/// The shard's position with its term history (the leader computes the common point from it).
+position_answer answer_of(const shard::shard& s) {
+  auto p = s.position();
+  position_answer a;
+  a.term = p.term;
+  a.leader = p.leader;
+  a.last_lsn = p.last_lsn;
+  a.last_term = p.last_term;
+  a.durable_lsn = p.durable_lsn;
+  a.first_lsn = p.first_lsn;
+  a.snapshot_lsn = p.snapshot_lsn;
+  set_position_terms(a, s.terms());
+  return a;
 }
 
 /// fn(shard&) -> awaitable<result<rpc::bytes>> on the shard's core.
@@ -74,7 +85,7 @@ awaitable<reply> do_position(std::shared_ptr<const follower_context> ctx, const 
         if (auto f = co_await s.become_follower(term); !f) {
           co_return f.error();
         }
-        co_return encode(answer_of(s.position()));
+        co_return encode(answer_of(s));
       });
 }
 
@@ -90,7 +101,7 @@ awaitable<reply> do_truncate(std::shared_ptr<const follower_context> ctx, const 
                                 if (auto c = co_await s.truncate_after(after); !c) {
                                   co_return c.error();
                                 }
-                                co_return encode(answer_of(s.position()));
+                                co_return encode(answer_of(s));
                               });
 }
 

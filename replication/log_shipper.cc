@@ -215,8 +215,9 @@ awaitable<result<uint64_t>> log_shipper::align() {
   auto pos = decode_position(answer->span());
   if (!pos) co_return errc::refused;
   if (pos->term > term_) co_return errc::deposed;
-  // Where the follower's log stops agreeing with ours: the end of its last term here.
-  uint64_t common = std::min(pos->last_lsn, shard_.end_of_term(pos->last_term));
+  // Where the follower's log stops agreeing with ours: the last LSN where both hold a record of
+  // the same term (everything before it is then the same too).
+  uint64_t common = common_point_with(*pos);
   if (common < pos->last_lsn) {
     log().warn("{}/{} -> {}: follower holds LSNs {}..{} this leader never had; cutting them",
                collection_, shard_id_, o_.follower_id, common + 1, pos->last_lsn);
@@ -235,6 +236,22 @@ awaitable<result<uint64_t>> log_shipper::align() {
   if (common + 1 < here.first_lsn) co_return errc::needs_snapshot;
   if (common > here.last_lsn) co_return errc::log_mismatch;  // cannot happen after the cut
   co_return common;
+}
+
+uint64_t log_shipper::common_point_with(const position_answer& pos) const {
+  const auto& mine = shard_.terms();
+  shard::log_view here{mine.entries(), shard_.position().last_lsn, 0};
+  if (pos.has_terms) {
+    return shard::common_point(here, {pos.terms, pos.last_lsn, pos.terms_from});
+  }
+  // A follower of an older version sends no history, only the term of its last record. One
+  // leader wrote that term, so where this log has it, the follower's run of it starts at the
+  // same LSN: the logs agree up to the end of that term in both. Where this log lacks it,
+  // nothing is known to agree: the follower starts over (cut to 0, or sent a snapshot).
+  auto start = mine.start_of(pos.last_term);
+  if (!start) return 0;
+  shard::term_start theirs{pos.last_term, *start};
+  return shard::common_point(here, {std::span(&theirs, 1), pos.last_lsn, *start});
 }
 
 awaitable<result<void>> log_shipper::tail(uint64_t prev) {

@@ -2,8 +2,9 @@
 // One leader->follower stream of one shard's log (ARCHITECTURE.md §8). Runs on the shard's core
 // as a coroutine that owns an RPC client to the follower:
 //
-//   align:   ask the follower's position (which makes it follow this leader's term); where its
-//            log leaves ours (the end of its last term here) cut it; then
+//   align:   ask the follower's position and term history (which makes it follow this leader's
+//            term); where its log leaves ours (the last LSN where both hold the same term,
+//            shard::common_point) cut it; then
 //   tail:    read durable records from our log after what it has, send them in batches of about
 //            batch_bytes (LZ4 on the wire above rpc.compress-threshold), and take its durable
 //            LSN from each answer; when there is nothing new, wait for the log to grow, and send
@@ -33,6 +34,8 @@
 #include "replication/replication_metrics.h"
 
 namespace shoal::repl {
+
+struct position_answer;
 
 struct shipper_options {
   std::string host;
@@ -91,6 +94,8 @@ class log_shipper {
   awaitable<void> run();
   /// Aligns the follower; the LSN after which shipping continues, or an error.
   awaitable<result<uint64_t>> align();
+  /// Where the follower's log (as its position answer describes it) stops agreeing with ours.
+  uint64_t common_point_with(const position_answer& pos) const;
   awaitable<result<void>> tail(uint64_t prev);
   /// Sends a fresh snapshot of the shard in chunks; the follower installs it at the end.
   awaitable<result<void>> transfer_snapshot();

@@ -7,6 +7,7 @@ namespace shoal::repl {
 namespace {
 
 constexpr uint8_t kV1 = 1;
+constexpr uint8_t kV2 = 2;  // position answer: the term history appended
 // The smallest encoded record: lsn, term, type, body size.
 constexpr size_t kMinRecord = 8 + 8 + 1 + 4;
 
@@ -33,6 +34,36 @@ shard_ref get_ref(rpc::reader& r) {
   return out;
 }
 
+/// u32 n, n x {u64 term, u64 start_lsn}.
+void put_terms(rpc::writer& w, std::span<const shard::term_start> terms) {
+  w.u32(static_cast<uint32_t>(terms.size()));
+  for (auto& t : terms) {
+    w.u64(t.term);
+    w.u64(t.start_lsn);
+  }
+}
+
+void put_terms(rpc::writer& w, uint64_t from, std::span<const shard::term_start> terms) {
+  w.u64(from);
+  put_terms(w, terms);
+}
+
+/// A term history: terms and start LSNs strictly increasing (it only grows), at most `max`.
+std::vector<shard::term_start> get_terms(rpc::reader& r, size_t max) {
+  std::vector<shard::term_start> out;
+  uint32_t n = r.count(16);
+  if (n > max) r.fail();
+  if (r.failed()) return out;
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t term = r.u64();
+    uint64_t start = r.u64();
+    if (!out.empty() && (term <= out.back().term || start <= out.back().start_lsn)) r.fail();
+    out.push_back({term, start});
+  }
+  return out;
+}
+
 }  // namespace
 
 rpc::bytes encode(const shard_ref& ref) {
@@ -53,7 +84,7 @@ result<shard_ref> decode_shard_ref(std::span<const std::byte> p) {
 rpc::bytes encode(const position_answer& a) {
   rpc::bytes out;
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(a.has_terms ? kV2 : kV1);
   w.u64(a.term);
   w.u8(a.leader ? 1 : 0);
   w.u64(a.last_lsn);
@@ -61,12 +92,24 @@ rpc::bytes encode(const position_answer& a) {
   w.u64(a.durable_lsn);
   w.u64(a.first_lsn);
   w.u64(a.snapshot_lsn);
+  if (a.has_terms) put_terms(w, a.terms_from, a.terms);
   w.end_envelope(m);
   return out;
 }
 
+void set_position_terms(position_answer& a, const shard::term_history& h) {
+  auto& all = h.entries();
+  size_t skip = all.size() > kMaxPositionTerms ? all.size() - kMaxPositionTerms : 0;
+  a.terms.assign(all.begin() + static_cast<std::ptrdiff_t>(skip), all.end());
+  a.terms_from = skip ? a.terms.front().start_lsn : 0;
+  a.has_terms = true;
+}
+
 result<position_answer> decode_position(std::span<const std::byte> p) {
-  auto r = open(p);
+  rpc::reader outer(p);
+  uint8_t version = 0;
+  auto r = outer.envelope(version);
+  if (version < kV1) r.fail();
   position_answer a;
   a.term = r.u64();
   a.leader = r.u8() != 0;
@@ -75,7 +118,12 @@ result<position_answer> decode_position(std::span<const std::byte> p) {
   a.durable_lsn = r.u64();
   a.first_lsn = r.u64();
   a.snapshot_lsn = r.u64();
-  return done(r, a);
+  if (version >= kV2) {
+    a.terms_from = r.u64();
+    a.terms = get_terms(r, kMaxPositionTerms);
+    a.has_terms = true;
+  }
+  return done(r, std::move(a));
 }
 
 rpc::bytes encode(const truncate_request& t) {
@@ -197,11 +245,7 @@ rpc::bytes encode(const snapshot_chunk& c) {
   w.u8(c.last ? 1 : 0);
   w.u32(static_cast<uint32_t>(c.data.size()));
   w.raw(c.data.data(), c.data.size());
-  w.u32(static_cast<uint32_t>(c.terms.size()));
-  for (auto& t : c.terms) {
-    w.u64(t.term);
-    w.u64(t.start_lsn);
-  }
+  put_terms(w, c.terms);
   w.end_envelope(m);
   return out;
 }
@@ -219,17 +263,7 @@ result<snapshot_chunk> decode_snapshot_chunk(std::span<const std::byte> p) {
   uint32_t size = r.u32();
   auto data = r.raw(size);
   c.data.assign(data.begin(), data.end());
-  uint32_t n = r.count(16);
-  if (r.failed()) return rpc::errc::malformed;
-  c.terms.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t term = r.u64();
-    uint64_t start = r.u64();
-    if (!c.terms.empty() && (term <= c.terms.back().term || start <= c.terms.back().start_lsn)) {
-      r.fail();  // a term history only grows
-    }
-    c.terms.push_back({term, start});
-  }
+  c.terms = get_terms(r, SIZE_MAX);
   if (c.offset > c.total_size || c.data.size() > c.total_size - c.offset) r.fail();
   if (c.last && c.offset + c.data.size() != c.total_size) r.fail();
   return done(r, std::move(c));

@@ -26,7 +26,13 @@
 //                      request {shard_ref, prev_lsn = after_lsn, prev_term = after_term, ...}
 //                      holding the records (none: nothing further)
 //   position answer    {u64 term, u8 leader, u64 last_lsn, u64 last_term, u64 durable_lsn,
-//                      u64 first_lsn, u64 snapshot_lsn}
+//                      u64 first_lsn, u64 snapshot_lsn} and, from envelope version 2,
+//                      {u64 terms_from, u32 n, n x {u64 term, u64 start_lsn}}: the replica's
+//                      term history (its newest kMaxPositionTerms entries; terms_from is 0 when
+//                      the list is whole, else the first listed start: older LSNs' terms are
+//                      not given). The leader finds the common point from both histories
+//                      (shard::common_point). A version-1 answer (an older follower) has no
+//                      list: has_terms is false.
 //
 // Errors come back as error frames (rpc::status + message) whose message starts with the shard
 // errc's name in brackets, e.g. "[log_mismatch] ...", so the leader can act on the kind.
@@ -58,6 +64,10 @@ struct shard_ref {
   uint64_t leader_term = 0;
 };
 
+/// At most this many term-history entries travel in a position answer (16 KiB; a term is a
+/// leadership change that wrote to the shard, so real histories are far shorter).
+inline constexpr size_t kMaxPositionTerms = 1024;
+
 struct position_answer {
   uint64_t term = 0;
   bool leader = false;
@@ -66,6 +76,10 @@ struct position_answer {
   uint64_t durable_lsn = 0;
   uint64_t first_lsn = 0;
   uint64_t snapshot_lsn = 0;
+  // Version 2: the replica's term history (absent from a version-1 answer).
+  bool has_terms = false;
+  uint64_t terms_from = 0;  // 0: `terms` is the whole history; else the first LSN it speaks for
+  std::vector<shard::term_start> terms;
 };
 
 struct truncate_request {
@@ -110,7 +124,10 @@ result<uint64_t> decode_received(std::span<const std::byte> p);
 
 rpc::bytes encode(const shard_ref& r);
 result<shard_ref> decode_shard_ref(std::span<const std::byte> p);
+/// Version 2 with `a.terms` as given when has_terms (set_position_terms bounds them), else 1.
 rpc::bytes encode(const position_answer& a);
+/// The newest kMaxPositionTerms entries of `h` into `a` (terms_from set when any are left out).
+void set_position_terms(position_answer& a, const shard::term_history& h);
 result<position_answer> decode_position(std::span<const std::byte> p);
 rpc::bytes encode(const truncate_request& r);
 result<truncate_request> decode_truncate(std::span<const std::byte> p);

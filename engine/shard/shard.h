@@ -156,7 +156,9 @@ class shard {
   /// longer in the log.
   awaitable<result<std::vector<wal::log_record>>> read_log(uint64_t from, size_t max_bytes);
   /// Read-your-writes: waits until this replica holds the record `lsn` written in `term`.
-  /// read_after_timeout after `timeout`; write_lost when its record at `lsn` has a newer term.
+  /// read_after_timeout after `timeout`; write_lost when that record is known to be replaced:
+  /// this replica is aligned with the leader of its newest term (not older than `term`), and its
+  /// record at `lsn` has another term, or will have (the newest term began at or before `lsn`).
   awaitable<result<void>> wait_applied(uint64_t term, uint64_t lsn,
                                        std::chrono::milliseconds timeout);
   /// Waits until the durable LSN passes `lsn`; false on timeout or when the shard closes.
@@ -241,6 +243,11 @@ class shard {
   rt::event writable_;  // set while writes may proceed
   term_history terms_;
   uint64_t known_term_ = 0;  // the newest term seen (>= terms_.current_term())
+  // The term in which this log was last known to be a prefix of its leader's: become_leader,
+  // or an append whose previous record matched the leader's. While it equals known_term_, a
+  // record here is the one the leader of known_term_ holds, and no truncation will replace it.
+  // In memory only: after a restart nothing is known until the leader's first append.
+  uint64_t aligned_term_ = 0;
   bool leader_ = true;
   rt::event durable_advanced_;     // pulsed when the log's durable LSN advances
   rt::semaphore replica_lock_{1};  // one replication change at a time

@@ -85,6 +85,7 @@ awaitable<result<void>> shard::become_leader(uint64_t term) {
   if (auto s = co_await save_terms(next, opts_.dir); !s) co_return s.error();
   terms_ = std::move(next);
   known_term_ = term;
+  aligned_term_ = term;
   leader_ = true;
   log().info("{}: leads in term {} from LSN {}", opts_.dir.string(), term, log_->next_lsn());
   co_return result<void>{};
@@ -129,6 +130,13 @@ awaitable<result<uint64_t>> shard::append_replicated(uint64_t leader_term, uint6
   if (prev_lsn != log_->last_lsn() || terms_.term_at(prev_lsn) != prev_term) {
     co_return errc::log_mismatch;
   }
+  if (aligned_term_ != known_term_) {
+    aligned_term_ = known_term_;  // the whole log is a prefix of the sender's (log matching)
+    // Read-your-writes waiters may now have a verdict (wait_applied): wake them as a durable
+    // advance would.
+    durable_advanced_.set();
+    durable_advanced_.reset();
+  }
   // Check the whole batch before changing anything, so a bad batch changes nothing.
   uint64_t expect = prev_lsn + 1, term = prev_term;
   for (auto& r : records) {
@@ -137,6 +145,15 @@ awaitable<result<uint64_t>> shard::append_replicated(uint64_t leader_term, uint6
     term = r.term;
   }
   if (records.empty()) co_return log_->durable_lsn();
+  if (!terms_.entries().empty() && terms_.entries().back().start_lsn > prev_lsn) {
+    // A term this replica began as a leader and never wrote in: the leader's records take its
+    // place, whatever their term (else the history would give them that term).
+    term_history next = terms_;
+    next.truncate_after(prev_lsn);
+    if (auto s = co_await save_terms(next, opts_.dir); !s) co_return s.error();
+    terms_ = std::move(next);
+    if (closed_ || reloading_) co_return errc::recovering;
+  }
   auto since_yield = std::chrono::steady_clock::now();
   uint64_t last = prev_lsn;
   for (auto& r : records) {
@@ -221,11 +238,19 @@ awaitable<result<void>> shard::wait_applied(uint64_t term, uint64_t lsn,
   auto deadline = rt::clock::now() + timeout;
   for (;;) {
     if (closed_) co_return errc::closed;
-    if (log_ && !reloading_ && log_->last_lsn() >= lsn) {
-      uint64_t here = terms_.term_at(lsn);
-      if (here == term) co_return result<void>{};
-      if (here > term) co_return errc::write_lost;
-      // An older term here: this replica's record at lsn is to be cut; wait for its leader.
+    if (log_ && !reloading_) {
+      bool held = log_->last_lsn() >= lsn;
+      if (held && terms_.term_at(lsn) == term) co_return result<void>{};
+      // Another record at lsn (or none yet) is final only where this log is known to be a prefix
+      // of the log of the leader of a term not older than the token's: then that record is the
+      // one this lineage keeps at lsn, or, when lsn lies in the newest term here, will be written
+      // in that term. Otherwise (a follower not yet aligned, a token from a term this replica has
+      // not heard of) the record may still be cut and replaced by the token's: wait.
+      if (aligned_term_ == known_term_ && term <= known_term_) {
+        if (held) co_return errc::write_lost;
+        auto newest = terms_.start_of(known_term_);
+        if (term < known_term_ && newest && *newest <= lsn) co_return errc::write_lost;
+      }
     }
     auto now = rt::clock::now();
     if (now >= deadline) co_return errc::read_after_timeout;

@@ -46,6 +46,14 @@ uint64_t term_history::end_of(uint64_t term, uint64_t last_lsn) const {
   return it->start_lsn - 1;
 }
 
+std::optional<uint64_t> term_history::start_of(uint64_t term) const {
+  if (term == 0) return 1;  // records before any term begin the log
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), term,
+                             [](const term_start& e, uint64_t t) { return e.term < t; });
+  if (it == entries_.end() || it->term != term) return std::nullopt;
+  return it->start_lsn;
+}
+
 bool term_history::begin(uint64_t term, uint64_t start_lsn) {
   if (!entries_.empty() &&
       (term <= entries_.back().term || start_lsn < entries_.back().start_lsn)) {
@@ -61,6 +69,58 @@ bool term_history::begin(uint64_t term, uint64_t start_lsn) {
 
 void term_history::truncate_after(uint64_t lsn) {
   while (!entries_.empty() && entries_.back().start_lsn > lsn) entries_.pop_back();
+}
+
+namespace {
+
+/// The LSNs [lo, hi] a term covers in one log (empty when lo > hi).
+struct term_range {
+  uint64_t term, lo, hi;
+};
+
+/// A log's terms as ranges within [1, last], from its first known LSN, in term order (which is
+/// also LSN order).
+std::vector<term_range> ranges_of(const log_view& v) {
+  std::vector<term_range> out;
+  out.reserve(v.terms.size() + 1);
+  const bool whole = v.known_from <= 1;
+  const uint64_t floor = std::max<uint64_t>(v.known_from, 1);
+  // Term 0 covers whatever precedes the first entry (term_at); an entry of term 0 continues it.
+  bool zero_first = !v.terms.empty() && v.terms.front().term == 0;
+  if (whole && !zero_first) {
+    uint64_t first_start = v.terms.empty() ? v.last_lsn + 1 : v.terms.front().start_lsn;
+    out.push_back({0, 1, std::min(first_start - 1, v.last_lsn)});
+  }
+  for (size_t i = 0; i < v.terms.size(); ++i) {
+    uint64_t lo = i == 0 && zero_first && whole ? 1 : std::max(v.terms[i].start_lsn, floor);
+    uint64_t end = i + 1 < v.terms.size() ? v.terms[i + 1].start_lsn - 1 : v.last_lsn;
+    out.push_back({v.terms[i].term, lo, std::min(end, v.last_lsn)});
+  }
+  return out;
+}
+
+}  // namespace
+
+uint64_t common_point(const log_view& a, const log_view& b) {
+  const uint64_t limit = std::min(a.last_lsn, b.last_lsn);
+  auto ra = ranges_of(a);
+  auto rb = ranges_of(b);
+  uint64_t best = 0;
+  // Merge by term: the LSNs where both logs hold term t are the overlap of its two ranges.
+  for (size_t i = 0, j = 0; i < ra.size() && j < rb.size();) {
+    if (ra[i].term < rb[j].term) {
+      ++i;
+    } else if (rb[j].term < ra[i].term) {
+      ++j;
+    } else {
+      uint64_t lo = std::max(ra[i].lo, rb[j].lo);
+      uint64_t hi = std::min({ra[i].hi, rb[j].hi, limit});
+      if (lo <= hi) best = std::max(best, hi);
+      ++i;
+      ++j;
+    }
+  }
+  return best;
 }
 
 std::vector<std::byte> term_history::encode() const {

@@ -311,9 +311,19 @@ void rpc_seeds() {
     write_file("rpc_frame", "repl-snapshot-chunk",
                frame(repl::method::snapshot, 0, repl::encode(c)));
   }
-  write_file("rpc_frame", "repl-position-answer",
-             frame(repl::method::position, response,
-                   repl::encode(repl::position_answer{3, false, 6, 3, 6, 1, 0})));
+  {
+    repl::position_answer a;
+    a.term = 3;
+    a.last_lsn = 6;
+    a.last_term = 3;
+    a.durable_lsn = 6;
+    a.first_lsn = 1;
+    write_file("rpc_frame", "repl-position-answer",
+               frame(repl::method::position, response, repl::encode(a)));
+    repl::set_position_terms(a, ::shoal::shard::term_history({{1, 1}, {3, 4}}));
+    write_file("rpc_frame", "repl-position-answer-v2",
+               frame(repl::method::position, response, repl::encode(a)));
+  }
   write_file("rpc_frame", "repl-append-answer",
              frame(repl::method::append, response, repl::encode(repl::append_answer{6, 6})));
   write_file("rpc_frame", "repl-received",
