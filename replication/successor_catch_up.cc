@@ -54,6 +54,8 @@ awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, cons
   }
   auto deadline = std::chrono::steady_clock::now() + s_.lease_ttl;
   auto* colls = colls_;
+  auto* here = colls->local().find(name);  // fetched only from a copy of the same incarnation
+  const uint64_t incarnation = here && here->config ? here->config->incarnation : 0;
   for (uint32_t shard_id = 0; shard_id < best.size(); ++shard_id) {
     auto& [target, holder] = best[shard_id];
     if (holder.empty()) continue;
@@ -81,7 +83,8 @@ awaitable<void> cluster_agent::catch_up_from_peers(const std::string& name, cons
       if (std::pair(mine->term, mine->lsn) >= target) break;
       auto answer = co_await client.call(
           method::fetch,
-          encode(fetch_request{{name, shard_id, term}, mine->lsn, mine->term, 4u << 20}));
+          encode(
+              fetch_request{{name, shard_id, term, incarnation}, mine->lsn, mine->term, 4u << 20}));
       if (!answer) {
         problem = answer.error().message;
         break;
