@@ -66,7 +66,7 @@ awaitable<result<leadership>> election::current() {
   co_return out;
 }
 
-awaitable<result<std::optional<uint64_t>>> election::campaign() {
+awaitable<result<std::optional<uint64_t>>> election::campaign(std::vector<etcd::compare> also) {
   auto terms = co_await client_.get(term_key_);
   if (!terms) co_return terms.error();
   uint64_t last = 0;
@@ -80,6 +80,8 @@ awaitable<result<std::optional<uint64_t>>> election::campaign() {
     when.push_back(etcd::compare::mod_revision_is(term_key_, terms->kvs[0].mod_revision));
   }
   uint64_t term = last + 1;
+  when.insert(when.end(), std::make_move_iterator(also.begin()),
+              std::make_move_iterator(also.end()));
   auto r = co_await client_.txn(
       std::move(when),
       {etcd::txn_op::put(leader_key_, encode_leadership({node_, term, 0}), lease_.id()),

@@ -60,8 +60,8 @@ class election {
   /// Who leads now (and the last granted term in `term` when nobody does).
   awaitable<result<leadership>> current();
   /// Tries to become the leader: the new term when won; nullopt when someone else holds the
-  /// key (see current()). etcd errors as errors.
-  awaitable<result<std::optional<uint64_t>>> campaign();
+  /// key (see current()) or a condition of `also` fails. etcd errors as errors.
+  awaitable<result<std::optional<uint64_t>>> campaign(std::vector<etcd::compare> also = {});
   /// Gives the leadership up now (deletes the key if this node still holds it), so a
   /// successor need not wait for the lease to expire.
   awaitable<result<void>> resign(uint64_t term);

@@ -2,7 +2,8 @@
 // (replication/README.md, "Schemas"): what Qdrant clients' `recreate_collection` does, a DELETE
 // and a PUT back to back. Every host must end up with the new collection (its configuration,
 // none of the old points), a leader must take writes, and every replica must hold exactly what
-// was written to the new one. Three shoald processes and a real etcd (etcd_cluster.h).
+// was written to the new one; a replication request naming another incarnation changes nothing.
+// Three shoald processes and a real etcd (etcd_cluster.h).
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -11,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "net/rpc/client.h"
+#include "replication/wire.h"
 #include "tests/integration/etcd_cluster.h"
 
 namespace shoal {
@@ -41,25 +44,37 @@ std::set<uint64_t> range(uint64_t from, uint64_t to) {
   return out;
 }
 
-/// A request to the host at `port`, following one 307 to the leader (as Qdrant's clients do).
-unsigned send(uint16_t port, verb method, const std::string& target, const std::string& body) {
+/// A request to the host at `port`, sent again to the leader it names: a 307 (a host that does
+/// not hold the collection) or a 421 (a follower; "... its leader: node ID at URL ...").
+test::http_reply send(uint16_t port, verb method, const std::string& target,
+                      const std::string& body) {
   try {
     test::http_client c(port, 5s);
     auto r = c.request(method, target, body);
-    if (r.status != 307) return r.status;
-    auto location = r.header("location");
-    auto colon = location.rfind(':');
-    auto slash = location.find('/', colon);
-    if (colon == std::string::npos || slash == std::string::npos) return 0;
-    auto to = static_cast<uint16_t>(std::stoul(location.substr(colon + 1, slash - colon - 1)));
+    std::string url;
+    if (r.status == 307) {
+      url = r.header("location");
+    } else if (r.status == 421) {
+      auto at = r.body.find(" at http://");
+      if (at == std::string::npos) return r;
+      url = r.body.substr(at + 4, r.body.find(' ', at + 4) - at - 4) + target;
+    } else {
+      return r;
+    }
+    auto colon = url.rfind(':');
+    auto slash = url.find('/', colon);
+    if (colon == std::string::npos || slash == std::string::npos) return r;
+    auto to = static_cast<uint16_t>(std::stoul(url.substr(colon + 1, slash - colon - 1)));
     test::http_client leader(to, 5s);
-    return leader.request(method, location.substr(slash), body).status;
-  } catch (const std::exception&) {
-    return 0;
+    return leader.request(method, url.substr(slash), body);
+  } catch (const std::exception& e) {
+    test::http_reply failed;
+    failed.body = e.what();
+    return failed;
   }
 }
 
-unsigned write(uint16_t port, const std::string& body) {
+test::http_reply write(uint16_t port, const std::string& body) {
   return send(port, verb::put, "/collections/docs/points?wait=true", body);
 }
 
@@ -108,10 +123,13 @@ void expect_new_and_empty(cluster& cl, uint64_t size) {
 /// Writes [from, to) through `via` until it is acknowledged (a leader is elected meanwhile).
 bool write_until_acknowledged(uint16_t via, uint64_t from, uint64_t to, size_t dim) {
   auto deadline = std::chrono::steady_clock::now() + 10s;
+  test::http_reply last;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (write(via, points(from, to, dim)) == 200) return true;
+    last = write(via, points(from, to, dim));
+    if (last.status == 200) return true;
     std::this_thread::sleep_for(50ms);
   }
+  ADD_FAILURE() << "the last answer: " << last.status << " " << last.body;
   return false;
 }
 
@@ -142,12 +160,12 @@ TEST(CollectionRecreate, OnTheLeaderTheNewCollectionTakesWritesAndHoldsNothingOl
   cluster cl(dir, 3);
   host* x = cl.start_with("docs", kCollection);
   ASSERT_NE(x, nullptr);
-  ASSERT_EQ(write(x->http, points(1, 101, 4)), 200u);
+  ASSERT_EQ(write(x->http, points(1, 101, 4)).status, 200u);
   for (auto& h : cl.hosts) ASSERT_TRUE(same_points(h.http, x->http, "docs")) << h.id;
 
   recreate(x->http, kCollection);
   expect_new_and_empty(cl, 4);
-  // Writes through every host (a follower redirects to the leader) are taken within seconds.
+  // Writes through every host (a follower names the leader) are taken within seconds.
   std::set<uint64_t> want;
   for (uint64_t i = 0; i < cl.hosts.size(); ++i) {
     uint64_t from = 1000 + 100 * i;
@@ -166,7 +184,7 @@ TEST(CollectionRecreate, ThroughAFollowerEveryHostTakesTheNewConfigurationAndOnl
   host* x = cl.start_with("docs", kCollection);
   ASSERT_NE(x, nullptr);
   host* f = follower_of(cl, x);
-  ASSERT_EQ(write(x->http, points(1, 101, 4)), 200u);
+  ASSERT_EQ(write(x->http, points(1, 101, 4)).status, 200u);
   for (auto& h : cl.hosts) ASSERT_TRUE(same_points(h.http, x->http, "docs")) << h.id;
 
   // Another vector size, then the first configuration again.
@@ -197,7 +215,7 @@ TEST(CollectionRecreate, RepeatedQuicklyUnderAWriterLeavesNoStalePoint) {
   std::thread writer([&] {
     for (size_t turn = 0; !stop; ++turn) {
       uint64_t from = next.fetch_add(5);
-      if (write(cl.hosts[turn % cl.hosts.size()].http, points(from, from + 5, 4)) == 200) {
+      if (write(cl.hosts[turn % cl.hosts.size()].http, points(from, from + 5, 4)).status == 200) {
         std::lock_guard l(mu);
         for (uint64_t i = from; i < from + 5; ++i) acked.insert(i);
       }
@@ -230,11 +248,48 @@ TEST(CollectionRecreate, RepeatedQuicklyUnderAWriterLeavesNoStalePoint) {
     ASSERT_TRUE(same_points(h.http, cl.hosts[0].http, "docs")) << h.id << " did not converge";
     auto have = ids(h.http, "docs");
     for (auto id : fresh) EXPECT_TRUE(have.count(id)) << h.id << " lacks acknowledged " << id;
-    size_t stale = std::count_if(have.begin(), have.end(), [&](uint64_t id) {
-      return id < stale_below;
-    });
+    size_t stale =
+        std::count_if(have.begin(), have.end(), [&](uint64_t id) { return id < stale_below; });
     EXPECT_EQ(stale, 0u) << h.id << " holds points written before the last drop";
   }
+}
+
+TEST(CollectionRecreate, AReplicationRequestOfAnotherIncarnationChangesNothing) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3);
+  host* x = cl.start_with("docs", kCollection);
+  ASSERT_NE(x, nullptr);
+  host* f = follower_of(cl, x);
+  ASSERT_EQ(write(x->http, points(1, 11, 4)).status, 200u);
+  // The follower's copy names its incarnation in its collection.json.
+  uint64_t incarnation = 0;
+  {
+    simdjson::dom::parser p;
+    auto json = simdjson::padded_string::load(
+        (dir.path() / f->id / "collections" / "docs" / "collection.json").string());
+    ASSERT_EQ(json.error(), simdjson::SUCCESS);
+    ASSERT_EQ(p.parse(json.value())["incarnation"].get(incarnation), simdjson::SUCCESS);
+    ASSERT_GT(incarnation, 0u);
+  }
+  // A leader of another incarnation, in a much later term: the follower would otherwise follow
+  // that term and refuse its real leader's log.
+  rpc::client_options o;
+  o.host = "127.0.0.1";
+  o.port = f->rpc;
+  o.request_timeout = 5s;
+  rpc::sync_client rc(o);
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    auto answer = rc.call(repl::method::position,
+                          repl::encode(repl::shard_ref{"docs", shard, 1000, incarnation + 1}));
+    ASSERT_FALSE(answer) << "shard " << shard << " took a request of another incarnation";
+    EXPECT_EQ(answer.error().code, rpc::status::not_found);
+    EXPECT_NE(answer.error().message.find("dropped and created again"), std::string::npos)
+        << answer.error().message;
+  }
+  ASSERT_EQ(write(x->http, points(11, 21, 4)).status, 200u);
+  EXPECT_TRUE(same_points(f->http, x->http, "docs"));
+  EXPECT_EQ(ids(f->http, "docs").size(), 21u);  // with the probe point of start_with
 }
 
 }  // namespace
