@@ -125,7 +125,7 @@ awaitable<result<bool>> cluster_agent::elect(const std::string& name, view& v,
   // backup would grant old terms again.
   v.campaign_vacancy = vacancy;
   v.campaign_term = std::max(vacancy, newest) + 1;
-  auto won = co_await e.campaign_in(vacancy, v.campaign_term);
+  auto won = co_await e.campaign_in(vacancy, v.campaign_term, schema_guard(name));
   // A lost answer is an error here; if the campaign did win, the next tick finds the key on
   // this node's lease and goes through lead_after_win all the same.
   if (!won) co_return error_result<bool>(won.error());

@@ -18,39 +18,6 @@ spdlog::logger& log() {
   return l;
 }
 
-/// Rendezvous hashing: each host's weight for a collection; the heaviest hold it.
-uint64_t weight(std::string_view collection, std::string_view host) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : collection) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  h = (h ^ '/') * 1099511628211ull;
-  for (char c : host) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  return h;
-}
-
-std::string encode_placement(const std::vector<std::string>& hosts) {
-  std::string out;
-  json_writer w(out);
-  w.begin_array();
-  for (auto& h : hosts) w.value(h);
-  w.end_array();
-  return out;
-}
-
-/// Empty when malformed (then the collection is treated as placed on every host).
-std::vector<std::string> decode_placement(std::string_view json) {
-  simdjson::dom::parser p;
-  simdjson::padded_string padded(json);
-  simdjson::dom::array hosts;
-  std::vector<std::string> out;
-  if (p.parse(padded).get(hosts)) return out;
-  for (auto h : hosts) {
-    std::string_view id;
-    if (h.get(id)) return {};
-    out.emplace_back(id);
-  }
-  return out;
-}
-
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -258,67 +225,6 @@ awaitable<result<void>> cluster_agent::sync_hosts() {
   co_return result<void>{};
 }
 
-awaitable<result<void>> cluster_agent::sync_schemas() {
-  // Schemas first, then placements: both are written in one transaction, so every schema read
-  // here has its placement visible to the second read (the other order could see a new schema
-  // without its placement, and create it on every host).
-  auto all = co_await etcd_->get_prefix(s_.prefix + "/collections/");
-  if (!all) co_return all.error();
-  auto placed = co_await etcd_->get_prefix(s_.prefix + "/placement/");
-  if (!placed) co_return placed.error();
-  placement_.clear();
-  for (auto& kv : placed->kvs) {
-    placement_[kv.key.substr(s_.prefix.size() + 11)] = decode_placement(kv.value);
-  }
-  std::set<std::string> in_etcd, elsewhere;
-  auto& local = colls_->local();
-  for (auto& kv : all->kvs) {
-    auto name = kv.key.substr(s_.prefix.size() + 13);
-    in_etcd.insert(name);
-    if (local.find(name)) continue;
-    if (!placed_here(name)) {
-      elsewhere.insert(name);
-      continue;
-    }
-    auto cfg = shard::collection_config::from_json(kv.value);
-    if (!cfg) {
-      log().error("collection {} in etcd has a configuration this node cannot read: {}", name,
-                  cfg.error().message());
-      continue;
-    }
-    cfg->name = name;
-    auto made = co_await shard::collections::create(*colls_, std::move(*cfg), false);
-    if (made) log().info("collection {}: created from the cluster's schema", name);
-  }
-  for (auto& name : local.names()) {
-    if (in_etcd.count(name)) continue;
-    if (known_schemas_.count(name)) {
-      // Dropped through another host.
-      (void)co_await shard::collections::drop(*colls_, name, false);
-      views_.erase(name);
-      std::lock_guard l(mu_);
-      leaders_.erase(name);
-      leading_.erase(name);
-      fenced_.erase(name);
-      continue;
-    }
-    // Here before this node joined (or before etcd lost it): the cluster learns it.
-    auto* e = local.find(name);
-    if (e && e->config) {
-      auto r =
-          co_await etcd_->txn({etcd::compare::absent(key("collections", name))},
-                              {etcd::txn_op::put(key("collections", name), e->config->to_json())});
-      if (r && r->succeeded) in_etcd.insert(name);
-    }
-  }
-  known_schemas_ = std::move(in_etcd);
-  {
-    std::lock_guard l(mu_);
-    elsewhere_ = std::move(elsewhere);
-  }
-  co_return result<void>{};
-}
-
 awaitable<result<void>> cluster_agent::sync_leaders() {
   auto leaders = co_await etcd_->get_prefix(s_.prefix + "/leaders/");
   if (!leaders) co_return leaders.error();
@@ -351,6 +257,7 @@ awaitable<result<void>> cluster_agent::sync_leaders() {
   auto now = std::chrono::steady_clock::now();
   for (auto& name : colls_->local().names()) {
     if (handing_over_.count(name)) continue;  // hand_over decides what this node does next
+    if (!settled(name)) continue;  // a copy sync_schemas has not checked against etcd yet
     auto& v = views_[name];
     auto it = current.find(name);
     leadership cur = it == current.end() ? leadership{} : it->second;
@@ -506,66 +413,6 @@ awaitable<result<void>> cluster_agent::on_shard_open(const shard::collection_con
   // role (it may lead only once this node wins an election).
   (void)c;
   co_return co_await s.become_follower(s.position().term);
-}
-
-awaitable<result<bool>> cluster_agent::announce_create(const shard::collection_config& c) {
-  auto k = key("collections", c.name);
-  auto where = key("placement", c.name);
-  auto json = c.to_json();
-  std::vector<etcd::txn_op> puts{etcd::txn_op::put(k, json)};
-  std::vector<std::string> hosts;
-  if (c.replication_factor_given && c.replication_factor < hosts_.size()) {
-    // The heaviest hosts for this name hold it: spread over the hosts, stable for a name.
-    for (auto& [id, h] : hosts_) hosts.push_back(id);
-    std::sort(hosts.begin(), hosts.end(), [&](const std::string& a, const std::string& b) {
-      return std::pair(weight(c.name, a), a) > std::pair(weight(c.name, b), b);
-    });
-    hosts.resize(c.replication_factor);
-    std::sort(hosts.begin(), hosts.end());
-    puts.push_back(etcd::txn_op::put(where, encode_placement(hosts)));
-  } else {
-    puts.push_back(etcd::txn_op::erase(where));  // on every host (a stale one goes)
-  }
-  auto r = co_await etcd_->txn({etcd::compare::absent(k)}, puts,
-                               {etcd::txn_op::get(k), etcd::txn_op::get(where)});
-  if (!r) co_return error_result<bool>(r.error());
-  if (r->succeeded) {
-    known_schemas_.insert(c.name);
-    if (hosts.empty()) {
-      placement_.erase(c.name);
-    } else {
-      placement_[c.name] = hosts;
-      log().info("collection {}: placed on {} of {} hosts: {}", c.name, hosts.size(), hosts_.size(),
-                 fmt::join(hosts, ", "));
-    }
-    if (!placed_here(c.name)) {
-      std::lock_guard l(mu_);
-      elsewhere_.insert(c.name);
-    }
-    co_return result<bool>(placed_here(c.name));
-  }
-  // Someone created it first: the same configuration is fine (idempotent) on a host that is to
-  // hold it and has not created it yet; anywhere else it exists.
-  bool same = !r->ranges.empty() && !r->ranges[0].kvs.empty() && r->ranges[0].kvs[0].value == json;
-  bool here = r->ranges.size() < 2 || r->ranges[1].kvs.empty() ||
-              std::ranges::count(decode_placement(r->ranges[1].kvs[0].value), s_.node_id) > 0;
-  if (same && here) co_return result<bool>(true);
-  co_return error_result<bool>(make_error_code(shard::errc::collection_exists));
-}
-
-awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
-  auto r = co_await etcd_->erase(key("collections", name));
-  if (!r) co_return r.error();
-  known_schemas_.erase(name);
-  (void)co_await etcd_->erase_prefix(key("positions", name + "/"));
-  (void)co_await etcd_->erase(key("placement", name));
-  placement_.erase(name);
-  {
-    std::lock_guard l(mu_);
-    elsewhere_.erase(name);
-    leaders_.erase(name);
-  }
-  co_return result<void>{};
 }
 
 std::string cluster_agent::replicas_of(std::string_view collection) const {

@@ -13,8 +13,10 @@
 // shards) in a term. Other hosts send its requests there (REST 307, RPC not_leader). The agent
 // (core 0) keeps the node's lease alive and, every `poll`:
 //  * registers the host and reads the host list (the leader ships to every other host);
-//  * applies schema changes: a collection that appears in etcd is created here, one that
-//    disappears is dropped here; a client's create/drop goes to etcd first (announce_*);
+//  * applies schema changes (schema_sync.cc): a collection that appears in etcd is created
+//    here, one that disappears is dropped here, a copy of another incarnation (the name was
+//    dropped and created again) is replaced; a client's create/drop goes to etcd first
+//    (announce_*);
 //  * for each collection: with no leader, publishes its position for the vacancy and campaigns
 //    once every live holder has published its own for the same vacancy and none holds more
 //    (agent_election.cc); on winning term T it takes what the others published beyond its log,
@@ -89,7 +91,9 @@ class cluster_agent {
 
   // Hooks (collections.h node_options and leader_hint.h).
   awaitable<result<void>> on_shard_open(const shard::collection_config& c, shard::shard& s);
-  awaitable<result<bool>> announce_create(const shard::collection_config& c);
+  /// Sets c.incarnation (the create revision of its schema in etcd).
+  awaitable<result<bool>> announce_create(shard::collection_config& c);
+  /// Returns once no host leads `name` any more (or after a lease TTL and some polls).
   awaitable<result<void>> announce_drop(const std::string& name);
   std::optional<shard::leader_info> leader_of(std::string_view collection) const;
   /// The hosts and who leads what, for GET /cluster. Any core.
@@ -133,6 +137,14 @@ class cluster_agent {
   awaitable<result<void>> sync_hosts();
   awaitable<result<void>> sync_schemas();
   awaitable<result<void>> sync_leaders();
+  /// Forgets what this node knew and did about `name` (a dropped or replaced copy): a leader
+  /// stops acknowledging at once. The copy itself is dropped by the caller.
+  awaitable<void> release(const std::string& name);
+  /// The local copy of `name` is the one sync_schemas last checked against etcd (and not being
+  /// dropped): sync_leaders gives it a role only then.
+  bool settled(const std::string& name) const;
+  /// A campaign's condition: etcd still holds the incarnation of `name` this node has.
+  std::vector<etcd::compare> schema_guard(const std::string& name) const;
   /// `name` has no leader (agent_election.cc): publishes this host's position for the vacancy,
   /// and campaigns once every live holder has published its own for the same vacancy and none
   /// holds more of the log. True when this node now leads.
@@ -177,8 +189,11 @@ class cluster_agent {
   rt::sharded<shard::collections>* colls_ = nullptr;
   std::unique_ptr<etcd::client> etcd_;
   std::unique_ptr<etcd::lease_keeper> lease_;
-  std::map<std::string, host> hosts_;    // by id, this one included
-  std::set<std::string> known_schemas_;  // names seen in etcd at the last sync
+  std::map<std::string, host> hosts_;          // by id, this one included
+  std::set<std::string> known_schemas_;        // names seen in etcd at the last sync
+  std::map<std::string, uint64_t> tracked_;    // local copies' incarnations at the last sync
+  std::map<std::string, uint64_t> dropping_;   // copies a client is dropping through this host
+  std::map<std::string, uint64_t> announced_;  // created through this host, maybe after a read
   std::map<std::string, std::vector<std::string>> placement_;  // absent: on every host
   std::map<std::string, view> views_;
   std::set<std::string> handing_over_;  // collections in hand_over now

@@ -90,10 +90,13 @@ awaitable<result<std::optional<uint64_t>>> election::campaign(uint64_t at_least)
 }
 
 awaitable<result<std::optional<uint64_t>>> election::campaign_in(uint64_t vacancy,
-                                                                 uint64_t at_least) {
+                                                                 uint64_t at_least,
+                                                                 std::vector<etcd::compare> also) {
   std::vector<etcd::compare> when = {etcd::compare::absent(leader_key_)};
   when.push_back(vacancy == 0 ? etcd::compare::absent(term_key_)
                               : etcd::compare::value_is(term_key_, std::to_string(vacancy)));
+  when.insert(when.end(), std::make_move_iterator(also.begin()),
+              std::make_move_iterator(also.end()));
   const uint64_t term = std::max(vacancy + 1, at_least);
   auto r = co_await client_.txn(
       std::move(when),

@@ -74,7 +74,9 @@ class election {
   awaitable<result<std::optional<uint64_t>>> campaign(uint64_t at_least = 0);
   /// campaign() for the vacancy a candidate looked at: only while the counter still says
   /// `vacancy` (0: never granted); the term is max(vacancy + 1, at_least).
-  awaitable<result<std::optional<uint64_t>>> campaign_in(uint64_t vacancy, uint64_t at_least);
+  /// `also`: more conditions (the collection's incarnation is still the one this node holds).
+  awaitable<result<std::optional<uint64_t>>> campaign_in(uint64_t vacancy, uint64_t at_least,
+                                                         std::vector<etcd::compare> also = {});
   /// Gives the leadership up now (deletes the key if this node still holds it), so a
   /// successor need not wait for the lease to expire.
   awaitable<result<void>> resign(uint64_t term);

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "engine/common/file_io.h"
 #include "engine/runtime/blocking_pool.h"
 #include "engine/runtime/runtime.h"
@@ -61,19 +63,37 @@ position_answer answer_of(const shard::shard& s) {
   return a;
 }
 
-/// fn(shard&) -> awaitable<result<rpc::bytes>> on the shard's core.
+/// fn(shard&) -> awaitable<result<rpc::bytes>> on the shard's core, when this host holds the
+/// shard in the incarnation the sender names (wire.h; either side 0: not known, not checked).
 template <typename Fn>
 awaitable<reply> on_shard(const follower_context& ctx, const shard_ref& ref, Fn fn) {
   auto* all = ctx.collections;
-  auto r = co_await rt::submit_to(shard::collections::core_of(ref.shard),
-                                  [all, name = ref.collection, id = ref.shard,
-                                   fn = std::move(fn)]() mutable -> awaitable<result<rpc::bytes>> {
-                                    auto* s = all->local().local_shard(name, id);
-                                    if (!s) co_return shard::errc::collection_not_found;
-                                    co_return co_await fn(*s);
-                                  },
-                                  {.group = rt::service_group::replication});
-  if (!r) co_return fail_with(r.error());
+  auto r = co_await rt::submit_to(
+      shard::collections::core_of(ref.shard),
+      [all, name = ref.collection, id = ref.shard, incarnation = ref.incarnation,
+       fn = std::move(fn)]() mutable -> awaitable<result<rpc::bytes>> {
+        auto* s = all->local().local_shard(name, id);
+        if (!s) co_return shard::errc::collection_not_found;
+        if (incarnation && s->incarnation() && incarnation != s->incarnation()) {
+          co_return shard::errc::collection_not_found;  // dropped and created again
+        }
+        co_return co_await fn(*s);
+      },
+      {.group = rt::service_group::replication});
+  if (!r) {
+    // Every core holds every configuration: this one names the copy's incarnation.
+    auto* e = all->local().find(ref.collection);
+    uint64_t here = e && e->config ? e->config->incarnation : 0;
+    if (ref.incarnation && here && ref.incarnation != here) {
+      co_return reply::fail(
+          status::not_found,
+          tagged_error("not_found",
+                       fmt::format("collection `{}` here is incarnation {}, not the sender's {} "
+                                   "(dropped and created again)",
+                                   ref.collection, here, ref.incarnation)));
+    }
+    co_return fail_with(r.error());
+  }
   co_return reply::ok(std::move(*r));
 }
 

@@ -52,6 +52,10 @@ log_shipper::log_shipper(shard::shard& s, std::string collection, uint32_t shard
 
 log_shipper::~log_shipper() = default;
 
+shard_ref log_shipper::ref() const {
+  return {collection_, shard_id_, term_, shard_.incarnation()};
+}
+
 void log_shipper::start() {
   auto ex = rt::runtime::current().local().executor();
   rpc::client_options co;
@@ -177,7 +181,7 @@ awaitable<result<void>> log_shipper::transfer_snapshot() {
         break;
       }
       snapshot_chunk c;
-      c.ref = {collection_, shard_id_, term_};
+      c.ref = ref();
       c.lsn = *lsn;
       c.total_size = total;
       c.offset = offset;
@@ -209,8 +213,7 @@ awaitable<result<void>> log_shipper::transfer_snapshot() {
 }
 
 awaitable<result<uint64_t>> log_shipper::align() {
-  auto answer =
-      co_await client_->call(method::position, encode(shard_ref{collection_, shard_id_, term_}));
+  auto answer = co_await client_->call(method::position, encode(ref()));
   if (!answer) co_return error_of(answer.error());
   auto pos = decode_position(answer->span());
   if (!pos) co_return errc::refused;
@@ -223,8 +226,7 @@ awaitable<result<uint64_t>> log_shipper::align() {
                collection_, shard_id_, o_.follower_id, common + 1, pos->last_lsn);
     ++status_.truncations;
     metrics_->truncations.inc();
-    auto cut = co_await client_->call(
-        method::truncate, encode(truncate_request{{collection_, shard_id_, term_}, common}));
+    auto cut = co_await client_->call(method::truncate, encode(truncate_request{ref(), common}));
     if (!cut) co_return error_of(cut.error());
   }
   if (pos->durable_lsn >= common) {
@@ -274,7 +276,7 @@ awaitable<result<void>> log_shipper::tail(uint64_t prev) {
       }
     }
     append_request req;
-    req.ref = {collection_, shard_id_, term_};
+    req.ref = ref();
     req.prev_lsn = prev;
     req.prev_term = prev_term;
     req.sync = true;

@@ -32,6 +32,7 @@
 #include "engine/shard/shard.h"
 #include "net/rpc/client.h"
 #include "replication/replication_metrics.h"
+#include "replication/wire.h"
 
 namespace shoal::repl {
 
@@ -92,6 +93,8 @@ class log_shipper {
 
  private:
   awaitable<void> run();
+  /// This stream's shard in requests: its collection's incarnation included (wire.h).
+  shard_ref ref() const;
   /// Aligns the follower; the LSN after which shipping continues, or an error.
   awaitable<result<uint64_t>> align();
   /// Where the follower's log (as its position answer describes it) stops agreeing with ours.

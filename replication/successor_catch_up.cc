@@ -62,6 +62,8 @@ awaitable<std::string> cluster_agent::catch_up_from_peers(const std::string& nam
   }
   auto deadline = std::chrono::steady_clock::now() + s_.lease_ttl;
   auto* colls = colls_;
+  auto* here = colls->local().find(name);  // fetched only from a copy of the same incarnation
+  const uint64_t incarnation = here && here->config ? here->config->incarnation : 0;
   for (uint32_t shard_id = 0; shard_id < best.size(); ++shard_id) {
     auto& [target, holder] = best[shard_id];
     if (holder.empty()) continue;
@@ -92,7 +94,8 @@ awaitable<std::string> cluster_agent::catch_up_from_peers(const std::string& nam
       if (std::pair(mine->term, mine->lsn) >= target) break;
       auto answer = co_await client.call(
           method::fetch,
-          encode(fetch_request{{name, shard_id, term}, mine->lsn, mine->term, 4u << 20}));
+          encode(
+              fetch_request{{name, shard_id, term, incarnation}, mine->lsn, mine->term, 4u << 20}));
       if (!answer) {
         problem = answer.error().message;
         break;

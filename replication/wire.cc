@@ -7,12 +7,30 @@ namespace shoal::repl {
 namespace {
 
 constexpr uint8_t kV1 = 1;
-constexpr uint8_t kV2 = 2;  // position answer: the term history appended
+constexpr uint8_t kV2 = 2;  // position answer: the term history appended; requests: the
+                            // incarnation after version 1's fields
 // The smallest encoded record: lsn, term, type, body size.
 constexpr size_t kMinRecord = 8 + 8 + 1 + 4;
 
 rpc::reader open(std::span<const std::byte> p) {
   return rpc::open_message(p, kV1);
+}
+
+/// A request: its envelope's version too (it says whether the incarnation is there).
+rpc::reader open_request(std::span<const std::byte> p, uint8_t& version) {
+  rpc::reader outer(p);
+  auto body = outer.envelope(version);
+  if (version < kV1) body.fail();
+  return body;
+}
+
+/// Last in a request, after every field of version 1.
+void put_incarnation(rpc::writer& w, const shard_ref& r) {
+  w.u64(r.incarnation);
+}
+
+void get_incarnation(rpc::reader& r, uint8_t version, shard_ref& ref) {
+  if (version >= kV2) ref.incarnation = r.u64();
 }
 
 template <typename T>
@@ -69,15 +87,18 @@ std::vector<shard::term_start> get_terms(rpc::reader& r, size_t max) {
 rpc::bytes encode(const shard_ref& ref) {
   rpc::bytes out;
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(kV2);
   put_ref(w, ref);
+  put_incarnation(w, ref);
   w.end_envelope(m);
   return out;
 }
 
 result<shard_ref> decode_shard_ref(std::span<const std::byte> p) {
-  auto r = open(p);
+  uint8_t version = 0;
+  auto r = open_request(p, version);
   auto ref = get_ref(r);
+  get_incarnation(r, version, ref);
   return done(r, std::move(ref));
 }
 
@@ -129,40 +150,46 @@ result<position_answer> decode_position(std::span<const std::byte> p) {
 rpc::bytes encode(const truncate_request& t) {
   rpc::bytes out;
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(kV2);
   put_ref(w, t.ref);
   w.u64(t.after_lsn);
+  put_incarnation(w, t.ref);
   w.end_envelope(m);
   return out;
 }
 
 result<truncate_request> decode_truncate(std::span<const std::byte> p) {
-  auto r = open(p);
+  uint8_t version = 0;
+  auto r = open_request(p, version);
   truncate_request t;
   t.ref = get_ref(r);
   t.after_lsn = r.u64();
+  get_incarnation(r, version, t.ref);
   return done(r, std::move(t));
 }
 
 rpc::bytes encode(const fetch_request& f) {
   rpc::bytes out;
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(kV2);
   put_ref(w, f.ref);
   w.u64(f.after_lsn);
   w.u64(f.after_term);
   w.u32(f.max_bytes);
+  put_incarnation(w, f.ref);
   w.end_envelope(m);
   return out;
 }
 
 result<fetch_request> decode_fetch(std::span<const std::byte> p) {
-  auto r = open(p);
+  uint8_t version = 0;
+  auto r = open_request(p, version);
   fetch_request f;
   f.ref = get_ref(r);
   f.after_lsn = r.u64();
   f.after_term = r.u64();
   f.max_bytes = r.u32();
+  get_incarnation(r, version, f.ref);
   return done(r, std::move(f));
 }
 
@@ -172,7 +199,7 @@ rpc::bytes encode(const append_request& a) {
   for (auto& rec : a.records) body_bytes += kMinRecord + rec.body.size();
   out.reserve(64 + a.ref.collection.size() + body_bytes);
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(kV2);
   put_ref(w, a.ref);
   w.u64(a.prev_lsn);
   w.u64(a.prev_term);
@@ -185,12 +212,14 @@ rpc::bytes encode(const append_request& a) {
     w.u32(static_cast<uint32_t>(rec.body.size()));
     w.raw(rec.body.data(), rec.body.size());
   }
+  put_incarnation(w, a.ref);
   w.end_envelope(m);
   return out;
 }
 
 result<append_request> decode_append(std::span<const std::byte> p) {
-  auto r = open(p);
+  uint8_t version = 0;
+  auto r = open_request(p, version);
   append_request a;
   a.ref = get_ref(r);
   a.prev_lsn = r.u64();
@@ -212,6 +241,7 @@ result<append_request> decode_append(std::span<const std::byte> p) {
     rec.body.assign(body.begin(), body.end());
     a.records.push_back(std::move(rec));
   }
+  get_incarnation(r, version, a.ref);
   return done(r, std::move(a));
 }
 
@@ -237,7 +267,7 @@ rpc::bytes encode(const snapshot_chunk& c) {
   rpc::bytes out;
   out.reserve(96 + c.ref.collection.size() + c.data.size() + c.terms.size() * 16);
   rpc::writer w(out);
-  auto m = w.begin_envelope(kV1);
+  auto m = w.begin_envelope(kV2);
   put_ref(w, c.ref);
   w.u64(c.lsn);
   w.u64(c.total_size);
@@ -246,12 +276,14 @@ rpc::bytes encode(const snapshot_chunk& c) {
   w.u32(static_cast<uint32_t>(c.data.size()));
   w.raw(c.data.data(), c.data.size());
   put_terms(w, c.terms);
+  put_incarnation(w, c.ref);
   w.end_envelope(m);
   return out;
 }
 
 result<snapshot_chunk> decode_snapshot_chunk(std::span<const std::byte> p) {
-  auto r = open(p);
+  uint8_t version = 0;
+  auto r = open_request(p, version);
   snapshot_chunk c;
   c.ref = get_ref(r);
   c.lsn = r.u64();
@@ -266,6 +298,7 @@ result<snapshot_chunk> decode_snapshot_chunk(std::span<const std::byte> p) {
   c.terms = get_terms(r, SIZE_MAX);
   if (c.offset > c.total_size || c.data.size() > c.total_size - c.offset) r.fail();
   if (c.last && c.offset + c.data.size() != c.total_size) r.fail();
+  get_incarnation(r, version, c.ref);
   return done(r, std::move(c));
 }
 

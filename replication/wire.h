@@ -4,7 +4,9 @@
 // little-endian); a frame above rpc.compress-threshold travels LZ4-compressed, so batches of
 // log records are compressed on the wire without anything here.
 //
-//   shard_ref          string collection, u32 shard, u64 leader_term
+//   shard_ref          string collection, u32 shard, u64 leader_term; and the collection's
+//                      incarnation (u64, collection_config::incarnation), which travels last in
+//                      every request (envelope version 2) so version-1 readers skip it
 //   position (0x0101)  request {shard_ref}; the receiver follows `leader_term` (refusing an older
 //                      one) and answers with its replica position
 //   truncate (0x0102)  request {shard_ref, u64 after_lsn}: the receiver cuts its log after
@@ -34,6 +36,12 @@
 //                      (shard::common_point). A version-1 answer (an older follower) has no
 //                      list: has_terms is false.
 //
+// Requests are envelope version 2: version 1's fields, then u64 incarnation. A version-1 request
+// (an older sender) reads as incarnation 0. The receiver refuses with [not_found] a request whose
+// incarnation differs from its copy's when both are known (not 0): a leader of a collection that
+// was dropped and created again under its name ships nothing into the new one, nor the other way
+// round. Answers stay version 1.
+//
 // Errors come back as error frames (rpc::status + message) whose message starts with the shard
 // errc's name in brackets, e.g. "[log_mismatch] ...", so the leader can act on the kind.
 
@@ -62,6 +70,7 @@ struct shard_ref {
   std::string collection;
   uint32_t shard = 0;
   uint64_t leader_term = 0;
+  uint64_t incarnation = 0;  // 0: not known (a version-1 sender, or no cluster)
 };
 
 /// At most this many term-history entries travel in a position answer (16 KiB; a term is a

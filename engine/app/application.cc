@@ -138,7 +138,7 @@ awaitable<void> application::start_and_serve() {
     cfg_.storage.on_shard_open = [agent](const shard::collection_config& c, shard::shard& s) {
       return agent->on_shard_open(c, s);
     };
-    cfg_.storage.announce_create = [agent](const shard::collection_config& c) {
+    cfg_.storage.announce_create = [agent](shard::collection_config& c) {
       return agent->announce_create(c);
     };
     cfg_.storage.announce_drop = [agent](const std::string& name) {

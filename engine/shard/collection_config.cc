@@ -401,7 +401,9 @@ std::string collection_config::to_json() const {
     w.end_object();
   }
   w.end_object();
-  w.field("created_ms", created_ms).end_object();
+  w.field("created_ms", created_ms);
+  if (incarnation) w.field("incarnation", incarnation);
+  w.end_object();
   return out;
 }
 
@@ -455,6 +457,10 @@ result<collection_config> collection_config::from_json(std::string_view text) {
       c.payload_indexes.emplace(std::string(field.key), def);
     }
     c.created_ms = uint64_t(root["created_ms"]);
+    element incarnation;
+    if (root.at_key("incarnation").get(incarnation) == simdjson::SUCCESS) {
+      c.incarnation = uint64_t(incarnation);
+    }
   } catch (const simdjson::simdjson_error&) {
     return bad;
   }

@@ -12,7 +12,7 @@
 // "m", "ef_construct", "quantization", "on_disk"}}, "named_vectors": bool, "sparse_vectors":
 // [names], "shard_number", "replication_factor", "write_consistency_factor", "on_disk_payload",
 // "durability", "hnsw": {"m", "ef_construct", "full_scan_threshold"},
-// "payload_indexes": {field: {"type", "params"?}}, "created_ms"}
+// "payload_indexes": {field: {"type", "params"?}}, "created_ms", "incarnation"?}
 
 #include <cstdint>
 #include <map>
@@ -74,6 +74,11 @@ struct collection_config {
   uint32_t full_scan_threshold = 10000;
   std::map<std::string, payload_index_def> payload_indexes;
   uint64_t created_ms = 0;
+  /// Which incarnation of the name this is, in a coordinated cluster: the etcd create revision
+  /// of its schema, so a collection dropped and created again under its name is told from the
+  /// old one (replication/README.md, "Schemas"). 0: not in a cluster, or made before
+  /// incarnations existed. In collection.json when not 0.
+  uint64_t incarnation = 0;
 
   const vector_params* find_vector(std::string_view name) const;
   /// The persisted form (collection.json).

@@ -284,6 +284,26 @@ awaitable<result<void>> collections::set_payload_index(rt::sharded<collections>&
   co_return result<void>{};
 }
 
+awaitable<result<void>> collections::set_incarnation(rt::sharded<collections>& all,
+                                                     std::string name, uint64_t incarnation) {
+  auto& self = all.local();
+  auto lock = co_await self.admin_lock_.acquire(1);
+  auto* e = self.find(name);
+  if (!e || !e->config) co_return errc::collection_not_found;
+  if (e->config->incarnation == incarnation) co_return result<void>{};
+  auto next = std::make_shared<collection_config>(*e->config);
+  next->incarnation = incarnation;
+  auto dir = self.dir_of(name);
+  auto json = next->to_json();
+  auto written = co_await pool().run(rt::blocking_reason::write, [dir, json] {
+    return fileio::write_file_atomic(dir / "collection.json", bytes_of(json));
+  });
+  if (!written) co_return written.error();
+  std::shared_ptr<const collection_config> shared = next;
+  co_await all.invoke_on_all([name, shared](collections& c) { c.install(name, shared); });
+  co_return result<void>{};
+}
+
 awaitable<result<void>> collections::restore(rt::sharded<collections>& all, std::string name,
                                              std::filesystem::path archive) {
   auto& self = all.local();
@@ -296,8 +316,12 @@ awaitable<result<void>> collections::restore(rt::sharded<collections>& all, std:
   auto cfg = collection_config::from_json(*text);
   if (!cfg) co_return errc::corrupt_snapshot;
   cfg->name = name;
+  // The archive's incarnation is another collection's: this copy stays the one it replaces
+  // (none: the cluster's, if it has one, is adopted; collection_config::incarnation).
+  auto* existing = self.find(name);
+  cfg->incarnation = existing && existing->config ? existing->config->incarnation : 0;
   // 2. Drop what is there.
-  if (self.find(name)) {
+  if (existing) {
     co_await all.invoke_on_all(
         [name](collections& c) -> awaitable<void> { co_await c.close_local(name, true); });
   }

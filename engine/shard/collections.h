@@ -40,8 +40,9 @@ struct node_options {
   /// Cluster mode: run on core 0 before a client's create or drop changes this node, under the
   /// admin lock; the cluster layer records the change (etcd) first and may refuse it. Changes
   /// the cluster itself makes here pass announce = false. announce_create answers whether the
-  /// collection is placed on this node (false: created for the cluster, held by other hosts).
-  std::function<awaitable<result<bool>>(const collection_config&)> announce_create;
+  /// collection is placed on this node (false: created for the cluster, held by other hosts),
+  /// and sets the configuration's incarnation.
+  std::function<awaitable<result<bool>>(collection_config&)> announce_create;
   std::function<awaitable<result<void>>(const std::string&)> announce_drop;
 };
 
@@ -85,6 +86,10 @@ class collections {
   static awaitable<result<void>> set_payload_index(rt::sharded<collections>& all, std::string name,
                                                    std::string field,
                                                    std::optional<payload_index_def> def);
+  /// Records which incarnation of `name` this node's copy is (collection_config::incarnation);
+  /// its data stays as it is.
+  static awaitable<result<void>> set_incarnation(rt::sharded<collections>& all, std::string name,
+                                                 uint64_t incarnation);
   /// Replaces collection `name` (or creates it) with the contents of a collection archive
   /// (archive.h), which has been validated already or is validated here.
   static awaitable<result<void>> restore(rt::sharded<collections>& all, std::string name,

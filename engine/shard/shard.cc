@@ -65,6 +65,10 @@ void shard::set_config(std::shared_ptr<const collection_config> c) {
   config_ = std::move(c);
 }
 
+uint64_t shard::incarnation() const {
+  return config_ ? config_->incarnation : 0;
+}
+
 awaitable<result<std::unique_ptr<shard>>> shard::open(shard_options opts, recovery_info* info) {
   auto s = co_await open_state(std::move(opts), info);
   if (s) (*s)->start_ticker();

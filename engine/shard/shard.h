@@ -190,6 +190,8 @@ class shard {
   uint32_t id() const { return opts_.shard_id; }
   const std::filesystem::path& dir() const { return opts_.dir; }
   void set_config(std::shared_ptr<const collection_config> c);
+  /// The collection's incarnation (collection_config::incarnation).
+  uint64_t incarnation() const;
 
   awaitable<void> close();
 
