@@ -11,6 +11,8 @@
 // drop, a campaign is only won for the incarnation the candidate holds, and a follower refuses
 // the log of a leader of another incarnation (wire.h, shard_ref). Terms are per name and keep
 // counting, so a name's terms never go back.
+#include <charconv>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -81,13 +83,23 @@ awaitable<result<void>> cluster_agent::sync_schemas() {
   // placement in one transaction, so every schema read here comes with its placement).
   auto read = co_await etcd_->txn(
       {}, {range_of(s_.prefix + "/collections/"), range_of(s_.prefix + "/placement/"),
-           range_of(s_.prefix + "/leaders/"), range_of(s_.prefix + "/positions/")});
+           range_of(s_.prefix + "/leaders/"), range_of(s_.prefix + "/positions/"),
+           range_of(s_.prefix + "/dropped/")});
   if (!read) co_return read.error();
-  if (read->ranges.size() != 4) co_return etcd::errc::bad_response;
+  if (read->ranges.size() != 5) co_return etcd::errc::bad_response;
   const auto& schemas = read->ranges[0].kvs;
   const auto& placements = read->ranges[1].kvs;
   const auto& leader_keys = read->ranges[2].kvs;
   const auto& positions = read->ranges[3].kvs;
+  // Tombstones: the newest incarnation of each name that a client dropped.
+  std::map<std::string, uint64_t> dropped;
+  for (auto& kv : read->ranges[4].kvs) {
+    uint64_t inc = 0;
+    auto& v = kv.value;
+    if (std::from_chars(v.data(), v.data() + v.size(), inc).ec == std::errc()) {
+      dropped[kv.key.substr(s_.prefix.size() + 9)] = inc;
+    }
+  }
   // A copy a client created here after this read is newer than anything read: left for the
   // next sync.
   const auto read_at = static_cast<uint64_t>(read->revision);
@@ -184,12 +196,22 @@ awaitable<result<void>> cluster_agent::sync_schemas() {
     if (in_etcd.count(name) || dropping(name)) continue;
     auto* e = local.find(name);
     if (!e || !e->config || fresh(name, incarnation_of(e))) continue;
-    if (known_schemas_.count(name)) {
-      // Dropped through another host.
+    const uint64_t have = incarnation_of(e);
+    if (auto t = dropped.find(name); t != dropped.end() && t->second >= have) {
+      // Dropped through another host (while this one ran, or while it was down): a tombstone
+      // covers this copy's incarnation.
       co_await release(name);
       (void)co_await shard::collections::drop(*colls_, name, false);
       checked.erase(name);
       continue;
+    }
+    if (known_schemas_.count(name)) {
+      // Gone from etcd with no drop recorded: etcd lost it (wiped, or restored from a backup
+      // older than the collection). Data is never dropped on an absence alone.
+      log().error(
+          "collection {}: its schema vanished from etcd without a drop; was etcd wiped "
+          "or restored? offering this copy to the cluster again",
+          name);
     }
     // Here before this node joined (or before etcd lost it): the cluster learns it. The value
     // names this copy's incarnation, so other hosts holding the same copy keep theirs.
@@ -355,6 +377,14 @@ awaitable<result<void>> cluster_agent::announce_drop(const std::string& name) {
   std::vector<etcd::txn_op> ops{etcd::txn_op::erase(key("collections", name)),
                                 etcd::txn_op::erase(key("placement", name)),
                                 erase_range(key("positions", name + "/"))};
+  // A tombstone (never deleted; a later incarnation is newer than it) tells the other hosts,
+  // and one that is down now, to drop their copies: a schema missing from etcd alone is not
+  // a drop (etcd may have lost it).
+  auto schema = co_await etcd_->get(key("collections", name));
+  if (!schema) co_return schema.error();
+  const uint64_t tombstone = std::max(
+      inc, schema->kvs.empty() ? 0 : static_cast<uint64_t>(schema->kvs[0].create_revision));
+  if (tombstone) ops.push_back(etcd::txn_op::put(key("dropped", name), std::to_string(tombstone)));
   std::vector<etcd::compare> mine;
   auto with_key = ops;
   if (led) {

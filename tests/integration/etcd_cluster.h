@@ -41,6 +41,9 @@ inline constexpr uint64_t kProbeId = 999'999'999;
 struct etcd_options {
   size_t members = 1;
   bool proxied = false;  // the hosts reach member i through proxies[i]
+  /// Each host reaches member i through a proxy of its own, host_proxies[host][i], so a fault
+  /// can cut one host off etcd while the others still reach it.
+  bool proxied_per_host = false;
 };
 
 class cluster {
@@ -65,9 +68,17 @@ class cluster {
       h.rpc = free_port();
       auto logs = dir.path() / ("logs-" + h.id);
       std::filesystem::create_directories(logs);
-      std::vector<std::string> args{"--node-id",   h.id,
-                                    "--etcd",      endpoints,
-                                    "--advertise", "127.0.0.1:" + std::to_string(h.rpc)};
+      std::string mine = endpoints;
+      if (eo.proxied_per_host) {
+        mine.clear();
+        auto& own = host_proxies.emplace_back();
+        for (size_t m = 0; m < etcd.size(); ++m) {
+          own.push_back(std::make_unique<etcd_proxy>("127.0.0.1", etcd.member(m).port()));
+          mine += (m ? "," : "") + own.back()->endpoint();
+        }
+      }
+      std::vector<std::string> args{
+          "--node-id", h.id, "--etcd", mine, "--advertise", "127.0.0.1:" + std::to_string(h.rpc)};
       auto& own = per_host[h.id];
       if (std::find(extra.begin(), extra.end(), "--replication.lease-ttl") == extra.end() &&
           std::find(own.begin(), own.end(), "--replication.lease-ttl") == own.end()) {
@@ -129,7 +140,8 @@ class cluster {
     return wait_leader(name);
   }
   etcd_cluster_process etcd;
-  std::vector<std::unique_ptr<etcd_proxy>> proxies;  // with etcd_options::proxied
+  std::vector<std::unique_ptr<etcd_proxy>> proxies;                    // with etcd_options::proxied
+  std::vector<std::vector<std::unique_ptr<etcd_proxy>>> host_proxies;  // ... proxied_per_host
   std::vector<host> hosts;
 };
 

@@ -7,15 +7,19 @@
 //   * a winner that cannot take what another holder published steps aside instead of leading;
 //   * a graceful stop (SIGTERM) of a leader loses no write it acknowledged at `local`;
 //   * read=leader on a leader that can no longer prove its lease is refused, not stale;
-//   * a winner whose shard cannot lead (disk full) gives the leadership up.
+//   * a winner whose shard cannot lead (disk full) gives the leadership up;
+//   * a slow etcd (300 ms an answer) does not close a healthy leader's fence;
+//   * a handoff whose answer is lost keeps the old leader's fence closed until etcd answers.
 #include <atomic>
 #include <fstream>
 #include <sys/mount.h>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "engine/common/base64.h"
 #include "tests/integration/etcd_cluster.h"
 
 namespace shoal {
@@ -303,6 +307,139 @@ TEST(ReplicationSafety, AWinnerWhoseShardCannotLeadStepsAside) {
       << "the new leader " << next->id << " lacks acknowledged points";
   std::filesystem::remove(mnt / "filler");
   EXPECT_TRUE(same_points(c.http, next->http, "docs"));
+}
+
+// Scenario 7 (terms): an etcd that lost its data grants terms from 1 again; the hosts elect a
+// leader in a term newer than any their replicas have seen, and the collection stays writable.
+TEST(ReplicationSafety, AnEtcdThatForgotItsTermsNeverMakesATermGoBackwards) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3);
+  host* leader = cl.start_with("docs", kOneShard);
+  ASSERT_NE(leader, nullptr);
+  ASSERT_EQ(put(leader->http, 5000, 5020, "replicated"), 200);
+  // A few elections so the term is past 1.
+  for (int i = 0; i < 2; ++i) {
+    for (auto& h : cl.hosts) {
+      if (&h != leader) {
+        ASSERT_TRUE(lead_on(cl, h));
+        leader = &h;
+        break;
+      }
+    }
+  }
+  auto term_of = [&](const std::string& value) -> uint64_t {
+    simdjson::dom::parser p;
+    uint64_t t = 0;
+    return p.parse(value)["term"].get(t) == simdjson::SUCCESS ? t : 0;
+  };
+  uint64_t before = term_of(etcd_keys(cl.etcd, "/shoal/leaders/")["/shoal/leaders/docs"]);
+  ASSERT_GE(before, 3u);
+  cl.etcd.kill(0);
+  std::filesystem::remove_all(dir.path() / "etcd" / "m0" / "data");
+  cl.etcd.restart(0);
+  // The old leader may take writes until its lease lapses; the new etcd's leader is the one.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!leader_key_present(cl) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  std::this_thread::sleep_for(2s);  // the old lease has lapsed by now
+  host* next = cl.wait_leader("docs", 30s);
+  ASSERT_NE(next, nullptr) << "no host takes writes after etcd lost its terms; " << logs(cl);
+  uint64_t after = term_of(etcd_keys(cl.etcd, "/shoal/leaders/")["/shoal/leaders/docs"]);
+  EXPECT_GT(after, before);
+  EXPECT_EQ(lacking(next->http, 5000, 5020), 0u);
+  for (auto& h : cl.hosts) {
+    EXPECT_TRUE(same_points(h.http, next->http, "docs")) << h.id << " did not converge";
+  }
+}
+
+// Scenario 8: every etcd answer takes 300 ms. The agent's poll is several calls in a row, so it
+// takes seconds, but the lease is refreshed in time all along: a healthy leader must keep
+// taking writes (its fence used to follow the lease only when a poll started, and closed).
+TEST(ReplicationSafety, ASlowEtcdDoesNotCloseAHealthyLeadersFence) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3, {}, etcd_options{.members = 1, .proxied = true});
+  host* leader = cl.start_with("docs", kOneShard);
+  ASSERT_NE(leader, nullptr);
+  cl.proxies[0]->set_delay(300ms);
+  std::this_thread::sleep_for(1s);
+  std::map<int, int> statuses;
+  auto until = std::chrono::steady_clock::now() + 6s;
+  for (uint64_t id = 7000; std::chrono::steady_clock::now() < until; ++id) {
+    statuses[put(leader->http, id, id + 1, "local")]++;
+    std::this_thread::sleep_for(20ms);
+  }
+  cl.proxies[0]->pass();
+  std::string seen;
+  for (auto& [status, n] : statuses) seen += fmt::format(" {}x{}", n, status);
+  EXPECT_EQ(statuses.size(), 1u) << "answers:" << seen;
+  EXPECT_GT(statuses[200], 100) << "answers:" << seen;
+}
+
+// Scenario 5: the leader's handoff transaction is applied but its answer is lost, and etcd
+// stays out of its reach for a second while the target takes over. The leader must not take writes
+// again until etcd tells it what happened: the target may already lead (it reopened its fence and
+// acknowledged writes the new leader never had).
+TEST(ReplicationSafety, AHandoffWhoseAnswerIsLostKeepsTheFenceClosed) {
+  ASSERT_FALSE(test::etcd_process::binary().empty()) << "make deps installs etcd-server";
+  test::tmpdir dir;
+  cluster cl(dir, 3, {"--replication.lease-ttl", "3s"},
+             etcd_options{.members = 1, .proxied_per_host = true});
+  ASSERT_NE(cl.start_with("docs", kOneShard), nullptr);
+  host &a = by_id(cl, "n0"), &b = by_id(cl, "n1");
+  ASSERT_TRUE(lead_on(cl, a));
+  auto& proxy = *cl.host_proxies[0][0];  // only the old leader loses etcd
+  const auto handoff_key = base64_encode("/shoal/handoff/docs");
+  const auto term_key = base64_encode("/shoal/terms/docs");
+  std::atomic<bool> dropped{false};
+  proxy.drop_answer_when(
+      [&](const test::etcd_proxy::request& r) {
+        if (r.path != "/v3/kv/txn" || dropped) return false;
+        if (r.body.find(handoff_key) == std::string::npos) return false;
+        if (r.body.find(term_key) == std::string::npos)
+          return false;  // the leader's move, not the ask
+        dropped = true;
+        return true;
+      },
+      /*then_blackhole=*/true);  // and etcd goes silent for a while
+  std::atomic<bool> writing{true};
+  std::set<uint64_t> acked;
+  std::mutex mu;
+  std::thread writer([&] {
+    for (uint64_t id = 8000; writing; ++id) {
+      if (put(a.http, id, id + 1, "local") == 200) {
+        std::lock_guard l(mu);
+        acked.insert(id);
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::thread asker([&] {
+    try {
+      test::http_client c(b.http, 30s);
+      (void)c.request(verb::post, "/cluster/failover?timeout=10",
+                      R"({"collection":"docs","to":")" + b.id + R"("})");
+    } catch (const std::exception&) {
+    }
+  });
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!dropped && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(dropped) << "the handoff transaction was never sent";
+  std::this_thread::sleep_for(1200ms);
+  proxy.pass();
+  std::this_thread::sleep_for(1500ms);
+  writing = false;
+  writer.join();
+  asker.join();
+  host* next = cl.wait_leader("docs", 20s);
+  ASSERT_NE(next, nullptr);
+  std::set<uint64_t> have = ids(next->http, "docs");
+  size_t lost = 0;
+  for (auto id : acked) lost += have.count(id) ? 0 : 1;
+  EXPECT_EQ(lost, 0u) << "of " << acked.size() << " points " << a.id << " acknowledged, the leader "
+                      << next->id << " lacks " << lost;
 }
 
 }  // namespace

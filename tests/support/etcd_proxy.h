@@ -100,10 +100,14 @@ class etcd_proxy {
     blackhole_ = on;
     poke();
   }
-  /// Called on the proxy's thread for each whole request; true: lose that request's answer.
-  void drop_answer_when(predicate p) {
+  /// Called on the proxy's thread (under the proxy's lock: it must not call the proxy) for each
+  /// whole request; true: lose that request's answer. With `then_blackhole`, the proxy also goes
+  /// silent at that moment (set_blackhole(true)), so the client's next request, however quick,
+  /// finds etcd out of reach too.
+  void drop_answer_when(predicate p, bool then_blackhole = false) {
     std::lock_guard l(mu_);
     drop_ = std::move(p);
+    blackhole_after_drop_ = then_blackhole;
   }
   /// Closes every proxied connection now (clients see a reset or an end of stream).
   void close_all() {
@@ -214,7 +218,10 @@ class etcd_proxy {
       c.parse.erase(0, head_end + 4 + length);
       ++requests_;
       std::lock_guard l(mu_);
-      if (drop_ && drop_(r)) c.drop_next_answer = true;
+      if (drop_ && drop_(r)) {
+        c.drop_next_answer = true;
+        if (blackhole_after_drop_) blackhole_ = true;
+      }
     }
   }
 
@@ -354,6 +361,7 @@ class etcd_proxy {
   std::mutex mu_;  // guards the settings below
   clock::duration delay_{};
   bool blackhole_ = false;
+  bool blackhole_after_drop_ = false;
   predicate drop_;
 };
 
