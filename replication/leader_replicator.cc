@@ -48,6 +48,12 @@ awaitable<result<void>> leader_replicator::wait_replicated(uint64_t lsn) {
   co_return result<void>{};
 }
 
+uint64_t leader_replicator::retention_floor() const {
+  uint64_t floor = UINT64_MAX;
+  for (auto& s : shippers_) floor = std::min(floor, s->status().acked_durable_lsn + 1);
+  return floor;
+}
+
 awaitable<void> leader_replicator::stop() {
   stopped_ = true;
   on_ack();  // waiters see `stopped_`

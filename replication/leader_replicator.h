@@ -44,6 +44,7 @@ class leader_replicator final : public shard::replicator {
   awaitable<result<void>> wait_replicated(uint64_t lsn) override;
   size_t followers() const override { return shippers_.size(); }
   size_t required_acks() const override { return o_.min_acks; }
+  uint64_t retention_floor() const override;
   awaitable<void> stop() override;
 
   /// Per follower, in the order given.

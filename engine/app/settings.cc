@@ -147,6 +147,15 @@ std::vector<setting> settings() {
          c.storage.snapshot_log_bytes = *n;
          return std::nullopt;
        }},
+      {"storage.log-retention-bytes", "1GiB",
+       "a leader keeps its log back to the oldest record a follower lacks while the log is at "
+       "most this large (past it, that follower is sent a snapshot)",
+       [](const std::string& v, server_config& c) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n) return "expected a size such as 1GiB";
+         c.storage.log_retention_bytes = *n;
+         return std::nullopt;
+       }},
       {"storage.snapshot-interval", "10m",
        "a shard with new writes snapshots itself at least this often",
        [](const std::string& v, server_config& c) -> std::optional<std::string> {

@@ -87,6 +87,7 @@ awaitable<std::optional<std::string>> collections::open_local_shards(std::string
     o.shard_id = id;
     o.config = e.config;
     o.snapshot_log_bytes = opts_.snapshot_log_bytes;
+    o.log_retention_bytes = opts_.log_retention_bytes;
     o.snapshot_interval = opts_.snapshot_interval;
     o.snapshot_on_close = opts_.snapshot_on_close;
     o.memory_limit = opts_.shard_memory_limit;

@@ -30,6 +30,7 @@ namespace shoal::shard {
 struct node_options {
   std::filesystem::path data_dir;
   uint64_t snapshot_log_bytes = 256ull << 20;
+  uint64_t log_retention_bytes = 1ull << 30;  // shard_options
   std::chrono::seconds snapshot_interval{600};
   bool snapshot_on_close = true;
   size_t shard_memory_limit = 0;

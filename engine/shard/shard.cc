@@ -472,7 +472,21 @@ awaitable<result<void>> shard::take_snapshot(std::optional<std::filesystem::path
     co_await pool().run(rt::blocking_reason::unlink,
                         [old_path] { (void)fileio::remove_file(old_path); });
   }
-  if (auto t = co_await log_->truncate_prefix(lsn + 1); !t) {
+  // The log the snapshot made redundant goes too, except what a follower still lacks (a
+  // retention floor, capped in bytes: past the cap the follower is sent a snapshot instead).
+  uint64_t upto = lsn + 1;
+  if (replicator_) {
+    const uint64_t floor = replicator_->retention_floor();
+    if (floor < upto && log_->disk_bytes() <= opts_.log_retention_bytes) {
+      upto = floor;
+    } else if (floor < upto) {
+      log().warn(
+          "{}: a follower still lacks LSN {}, but the log is over {} bytes "
+          "(storage.log-retention-bytes): it will be sent a snapshot",
+          opts_.dir.string(), floor, opts_.log_retention_bytes);
+    }
+  }
+  if (auto t = co_await log_->truncate_prefix(upto); !t) {
     log().warn("{}: removing old log segments failed: {}", opts_.dir.string(), t.error().message());
   }
   log_bytes_at_snapshot_ = log_->disk_bytes();

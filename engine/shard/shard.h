@@ -47,6 +47,9 @@ struct shard_options {
   uint32_t shard_id = 0;
   std::shared_ptr<const collection_config> config;
   uint64_t snapshot_log_bytes = 256ull << 20;
+  /// A leader keeps its log back to the oldest record a follower still lacks (so a follower a
+  /// little behind is tailed, not sent a snapshot) while the log is at most this large.
+  uint64_t log_retention_bytes = 1ull << 30;
   std::chrono::seconds snapshot_interval{600};
   bool snapshot_on_close = true;
   size_t memory_limit = 0;  // bytes; 0 = none
@@ -70,6 +73,9 @@ class replicator {
   /// followers() is below it such writes are refused before they are logged (replicas_missing),
   /// never acknowledged with fewer copies.
   virtual size_t required_acks() const = 0;
+  /// The oldest LSN some follower still lacks (UINT64_MAX: none); the log keeps it after a
+  /// snapshot, within shard_options::log_retention_bytes.
+  virtual uint64_t retention_floor() const = 0;
   virtual awaitable<void> stop() = 0;
 };
 

@@ -426,10 +426,11 @@ TEST(Replication, ClusterStatusOfASingleNode) {
 
 TEST(Replication, FollowerBehindTheLeadersLogStartGetsASnapshot) {
   test::tmpdir dir;
-  // Small segments and frequent snapshots: the leader's log soon starts past what the stopped
-  // follower has, so only a snapshot transfer can bring it back.
+  // Small segments, frequent snapshots and no log retained for followers: the leader's log soon
+  // starts past what the stopped follower has, so only a snapshot transfer can bring it back.
   cluster cl(dir, 2,
-             {"--storage.snapshot-log-bytes", "8KiB", "--storage.log-segment-bytes", "4KiB"});
+             {"--storage.snapshot-log-bytes", "8KiB", "--storage.log-segment-bytes", "4KiB",
+              "--storage.log-retention-bytes", "0"});
   ASSERT_TRUE(cl.start(cl.nodes[0]));
   ASSERT_TRUE(cl.start(cl.nodes[1]));
   cl.create("docs", kCollection);
@@ -464,6 +465,36 @@ TEST(Replication, FollowerBehindTheLeadersLogStartGetsASnapshot) {
   ASSERT_TRUE(cl.start(follower));
   EXPECT_EQ(count(follower.http, "docs"), 6350u);
   EXPECT_EQ(ids(follower.http, "docs"), ids(leader.http, "docs"));
+}
+
+// The same, with the log retained for followers (issue #17): snapshots do not cut the records
+// the stopped follower lacks, so it is tailed from the log when it returns, not sent a snapshot.
+TEST(Replication, AFollowerAwayIsTailedFromTheRetainedLogNotSentASnapshot) {
+  test::tmpdir dir;
+  cluster cl(dir, 2,
+             {"--storage.snapshot-log-bytes", "8KiB", "--storage.log-segment-bytes", "4KiB"});
+  ASSERT_TRUE(cl.start(cl.nodes[0]));
+  ASSERT_TRUE(cl.start(cl.nodes[1]));
+  cl.create("docs", kCollection);
+  auto& leader = cl.leader_of("docs");
+  auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
+  test::http_client lc(leader.http);
+  ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true", points_body(0, 500)).status,
+            200u);
+  ASSERT_TRUE(converges(follower.http, "docs", 500));
+  follower.proc->stop();
+  for (uint64_t b = 0; b < 30; ++b) {
+    ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true",
+                         points_body(1000 + b * 200, 1200 + b * 200))
+                  .status,
+              200u);
+  }
+  EXPECT_NE(leader.proc->log().find("snapshot at LSN"), std::string::npos) << "it snapshotted";
+  ASSERT_TRUE(cl.start(follower));
+  ASSERT_TRUE(converges(follower.http, "docs", 500 + 6000, 60s)) << follower.proc->log();
+  EXPECT_EQ(ids(follower.http, "docs"), ids(leader.http, "docs"));
+  EXPECT_EQ(leader.proc->log().find("sending the snapshot"), std::string::npos)
+      << "the follower was sent a snapshot: the log it lacked was cut";
 }
 
 TEST(Replication, ReadYourWritesOnAFollowerAndReadsSentToTheLeader) {
