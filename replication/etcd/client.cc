@@ -105,11 +105,15 @@ awaitable<result<std::string>> client::call(std::string_view path, std::string b
     if (now >= deadline) co_return errc::timeout;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     // An idempotent request gives each endpoint still to try a share of what is left, so one
-    // silent member cannot take the whole deadline. One that must not be sent twice gets all
+    // silent member cannot take the whole deadline: the first two thirds (a member that is
+    // merely slow, as every member is when etcd's disk or network is, still answers within
+    // them), the others an equal share of the rest. One that must not be sent twice gets all
     // of it: once sent, it cannot move on anyway.
     auto budget = left;
-    if (idempotent)
-      budget = std::min(left, std::max(left / static_cast<int64_t>(n - tried), kMinAttempt));
+    if (idempotent) {
+      auto share = tried == 0 && n > 1 ? left * 2 / 3 : left / static_cast<int64_t>(n - tried);
+      budget = std::min(left, std::max(share, kMinAttempt));
+    }
     // A request that must not be sent twice gets a fresh connection: on a kept-alive one, a
     // failure could be the server having closed it idle, and that could not be told apart from
     // a failure after etcd applied the request.

@@ -6,10 +6,11 @@
 // Requests share a bounded pool of keep-alive connections to the preferred endpoint. A request
 // tries the endpoints in turn, starting with the preferred one, all within its one deadline:
 //   * An idempotent request (reads, puts, deletes, keepalives, revokes) gives each endpoint
-//     still to try a share of the time left (at least 200 ms), so a member that accepts
-//     connections but never answers (frozen, cut off from the quorum, overloaded) costs it only
-//     that share; it then moves on, also after an answer that says the member cannot serve
-//     (no leader, stopping, etcd's own timeout).
+//     still to try a share of the time left (the first two thirds, so a member that is only
+//     slow still answers; the others an equal share of the rest; at least 200 ms), so one that
+//     accepts connections but never answers (frozen, cut off from the quorum, overloaded) costs it
+//     only that share; it then moves on, also after an answer that says the member cannot serve (no
+//     leader, stopping, etcd's own timeout).
 //   * A transaction or a lease grant must never be sent twice: it gets all the time left, and
 //     once sent, a failure ends it with errc::unavailable (maybe applied; the caller re-reads
 //     and decides). It moves on only when it certainly was not sent.
