@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <random>
 #include <sstream>
+#include <variant>
 
 #include <gtest/gtest.h>
 
@@ -109,8 +110,9 @@ std::vector<fault> enabled_faults() {
   return out;
 }
 
-/// Every point a host holds: id -> payload v (0 for a point without one, such as the probe).
-std::optional<std::map<uint64_t, uint64_t>> versions_on(const host& h) {
+/// Every point a host holds: id -> payload v (0 for a point without one, such as the probe),
+/// or why not (the last answer).
+std::variant<std::map<uint64_t, uint64_t>, std::string> scroll_once(const host& h) {
   std::map<uint64_t, uint64_t> out;
   try {
     test::http_client c(h.http, 10s);
@@ -118,7 +120,7 @@ std::optional<std::map<uint64_t, uint64_t>> versions_on(const host& h) {
     for (;;) {
       auto r = c.request(verb::post, "/collections/docs/points/scroll",
                          R"({"limit":2000,"with_payload":true,"offset":)" + offset + "}");
-      if (r.status != 200) return std::nullopt;
+      if (r.status != 200) return std::to_string(r.status) + " " + r.body.substr(0, 300);
       simdjson::dom::parser p;
       auto doc = p.parse(r.body);
       simdjson::dom::array pts = doc["result"]["points"];
@@ -131,8 +133,18 @@ std::optional<std::map<uint64_t, uint64_t>> versions_on(const host& h) {
       if (next.is_null()) return out;
       offset = std::to_string(uint64_t(next));
     }
-  } catch (const std::exception&) {
-    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+}
+/// The same, asking again for up to 20 s while the host does not answer 200 (a host just
+/// woken or restarted may still be loading or rebuilding a shard).
+std::variant<std::map<uint64_t, uint64_t>, std::string> versions_on(const host& h) {
+  const auto deadline = clock_type::now() + 20s;
+  for (;;) {
+    auto v = scroll_once(h);
+    if (v.index() == 0 || clock_type::now() > deadline) return v;
+    std::this_thread::sleep_for(200ms);
   }
 }
 
@@ -394,11 +406,12 @@ class chaos_run {
     std::vector<std::map<uint64_t, uint64_t>> held;
     for (auto& h : cl_.hosts) {
       auto v = versions_on(h);
-      if (!v) {
-        ADD_FAILURE() << "round " << r << ": cannot scroll " << h.id;
+      if (v.index() != 0) {
+        ADD_FAILURE() << "round " << r << ": cannot scroll " << h.id << ": "
+                      << std::get<std::string>(v);
         return false;
       }
-      held.push_back(std::move(*v));
+      held.push_back(std::move(std::get<0>(v)));
     }
     for (size_t i = 0; i < cl_.hosts.size(); ++i) {
       size_t missing = 0, older = 0, unknown = 0;
