@@ -369,20 +369,30 @@ class chaos_run {
     return "?";
   }
 
-  /// Every process running, every proxy passing, every etcd member awake.
+  /// Every process running, every proxy passing, every etcd member awake; false (after
+  /// restarting it) when a host had exited by itself, a crash.
   bool heal() {
     cl_.pass_all();
     for (size_t m = 0; m < cl_.etcd.size(); ++m) cl_.etcd.signal(m, SIGCONT);
+    bool ok = true;
     for (auto& h : cl_.hosts) {
-      if (h.proc->process()) h.proc->process()->signal(SIGCONT);
-      if (h.up && h.proc->process() && h.proc->process()->running()) continue;
+      auto* p = h.proc->process();
+      if (p) p->signal(SIGCONT);
+      if (h.up && p) {
+        auto code = p->wait_exit(0ms);
+        if (!code) continue;
+        // Only the test stops hosts (and marks them down): this one exited by itself.
+        ADD_FAILURE() << h.id << " exited by itself (status " << *code << "):\n"
+                      << tail(h.proc->log(), 4000);
+        ok = false;
+      }
       h.proc->kill();
       if (!cl_.start(h)) {
         ADD_FAILURE() << h.id << " did not start again:\n" << tail(h.proc->log(), 4000);
         return false;
       }
     }
-    return true;
+    return ok;
   }
 
   bool check(int r, fault f, const host& leader) {
