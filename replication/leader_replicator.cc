@@ -38,10 +38,20 @@ size_t leader_replicator::acks_at(uint64_t lsn) const {
 awaitable<result<void>> leader_replicator::wait_replicated(uint64_t lsn) {
   const size_t need = std::max<size_t>(1, o_.min_acks);
   if (shippers_.size() < need) co_return shard::errc::replicas_missing;
+  // stop() returns only once no wait is left in here: the shard destroys a stopped replicator
+  // right after, and a woken waiter resumes later on this core.
+  ++waiting_;
+  struct leave {
+    leader_replicator& r;
+    ~leave() {
+      if (--r.waiting_ == 0 && r.stopped_) r.drained_.set();
+    }
+  } on_exit{*this};
   auto deadline = rt::clock::now() + o_.ack_timeout;
-  while (acks_at(lsn) < need) {
-    auto now = rt::clock::now();
+  for (;;) {
     if (stopped_) co_return shard::errc::closed;
+    if (acks_at(lsn) >= need) break;
+    auto now = rt::clock::now();
     if (now >= deadline) co_return shard::errc::replication_timeout;
     (void)co_await acked_.wait(deadline - now);
   }
@@ -58,6 +68,7 @@ awaitable<void> leader_replicator::stop() {
   stopped_ = true;
   on_ack();  // waiters see `stopped_`
   for (auto& s : shippers_) co_await s->stop();
+  while (waiting_ > 0) co_await drained_.wait();
 }
 
 std::vector<shipper_status> leader_replicator::statuses() const {

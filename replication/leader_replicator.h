@@ -45,6 +45,8 @@ class leader_replicator final : public shard::replicator {
   size_t followers() const override { return shippers_.size(); }
   size_t required_acks() const override { return o_.min_acks; }
   uint64_t retention_floor() const override;
+  /// Ends every wait_replicated (they answer `closed`) and the shippers; returns once none of
+  /// them runs, so the replicator may be destroyed right after.
   awaitable<void> stop() override;
 
   /// Per follower, in the order given.
@@ -64,6 +66,8 @@ class leader_replicator final : public shard::replicator {
   std::vector<std::unique_ptr<log_shipper>> shippers_;
   rt::event acked_;  // pulsed when a follower's durable LSN advances
   bool stopped_ = false;
+  size_t waiting_ = 0;  // wait_replicated calls under way
+  rt::event drained_;   // set once stopped and the last of them has left
 };
 
 }  // namespace shoal::repl
