@@ -79,14 +79,7 @@ awaitable<result<std::optional<uint64_t>>> election::campaign(uint64_t at_least)
     last = *parsed;
     when.push_back(etcd::compare::mod_revision_is(term_key_, terms->kvs[0].mod_revision));
   }
-  uint64_t term = std::max(last + 1, at_least);
-  auto r = co_await client_.txn(
-      std::move(when),
-      {etcd::txn_op::put(leader_key_, encode_leadership({node_, term, 0}), lease_.id()),
-       etcd::txn_op::put(term_key_, std::to_string(term))});
-  if (!r) co_return r.error();
-  if (!r->succeeded) co_return std::optional<uint64_t>{};
-  co_return std::optional<uint64_t>{term};
+  co_return co_await grant(std::move(when), std::max(last + 1, at_least));
 }
 
 awaitable<result<std::optional<uint64_t>>> election::campaign_in(uint64_t vacancy,
@@ -97,7 +90,11 @@ awaitable<result<std::optional<uint64_t>>> election::campaign_in(uint64_t vacanc
                               : etcd::compare::value_is(term_key_, std::to_string(vacancy)));
   when.insert(when.end(), std::make_move_iterator(also.begin()),
               std::make_move_iterator(also.end()));
-  const uint64_t term = std::max(vacancy + 1, at_least);
+  co_return co_await grant(std::move(when), std::max(vacancy + 1, at_least));
+}
+
+awaitable<result<std::optional<uint64_t>>> election::grant(std::vector<etcd::compare> when,
+                                                           uint64_t term) {
   auto r = co_await client_.txn(
       std::move(when),
       {etcd::txn_op::put(leader_key_, encode_leadership({node_, term, 0}), lease_.id()),

@@ -87,6 +87,10 @@ class election {
   const std::string& term_key() const { return term_key_; }
 
  private:
+  /// The campaign transaction: when `when` holds, the leader key (on this node's lease) and the
+  /// counter say `term`.
+  awaitable<result<std::optional<uint64_t>>> grant(std::vector<etcd::compare> when, uint64_t term);
+
   etcd::client& client_;
   std::string node_;
   std::string leader_key_;

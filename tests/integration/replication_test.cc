@@ -424,6 +424,22 @@ TEST(Replication, ClusterStatusOfASingleNode) {
   EXPECT_EQ(metric(get_body(single.port(), "/metrics"), "shoal_replication_lag_lsn"), std::nullopt);
 }
 
+/// 500 points both hold, then the follower stops and 6,000 more points reach the leader alone
+/// (with small segments and snapshot thresholds, several snapshots happen meanwhile).
+bool write_while_away(test::http_client& lc, node& follower) {
+  auto put = [&](uint64_t from, uint64_t to) {
+    auto r = lc.request(verb::put, "/collections/docs/points?wait=true", points_body(from, to));
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200;
+  };
+  if (!put(0, 500) || !converges(follower.http, "docs", 500)) return false;
+  follower.proc->stop();
+  for (uint64_t b = 0; b < 30; ++b) {
+    if (!put(1000 + b * 200, 1200 + b * 200)) return false;
+  }
+  return true;
+}
+
 TEST(Replication, FollowerBehindTheLeadersLogStartGetsASnapshot) {
   test::tmpdir dir;
   // Small segments, frequent snapshots and no log retained for followers: the leader's log soon
@@ -437,16 +453,7 @@ TEST(Replication, FollowerBehindTheLeadersLogStartGetsASnapshot) {
   auto& leader = cl.leader_of("docs");
   auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
   test::http_client lc(leader.http);
-  ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true", points_body(0, 500)).status,
-            200u);
-  ASSERT_TRUE(converges(follower.http, "docs", 500));
-  follower.proc->stop();
-  for (uint64_t b = 0; b < 30; ++b) {
-    ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true",
-                         points_body(1000 + b * 200, 1200 + b * 200))
-                  .status,
-              200u);
-  }
+  ASSERT_TRUE(write_while_away(lc, follower));
   ASSERT_EQ(lc.request(verb::post, "/collections/docs/points/delete?wait=true",
                        R"({"filter":{"must":{"key":"n","range":{"lt":250}}}})")
                 .status,
@@ -479,16 +486,7 @@ TEST(Replication, AFollowerAwayIsTailedFromTheRetainedLogNotSentASnapshot) {
   auto& leader = cl.leader_of("docs");
   auto& follower = &leader == &cl.nodes[0] ? cl.nodes[1] : cl.nodes[0];
   test::http_client lc(leader.http);
-  ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true", points_body(0, 500)).status,
-            200u);
-  ASSERT_TRUE(converges(follower.http, "docs", 500));
-  follower.proc->stop();
-  for (uint64_t b = 0; b < 30; ++b) {
-    ASSERT_EQ(lc.request(verb::put, "/collections/docs/points?wait=true",
-                         points_body(1000 + b * 200, 1200 + b * 200))
-                  .status,
-              200u);
-  }
+  ASSERT_TRUE(write_while_away(lc, follower));
   EXPECT_NE(leader.proc->log().find("snapshot at LSN"), std::string::npos) << "it snapshotted";
   ASSERT_TRUE(cl.start(follower));
   ASSERT_TRUE(converges(follower.http, "docs", 500 + 6000, 60s)) << follower.proc->log();
