@@ -1,10 +1,9 @@
 // The replication messages' envelopes (replication/wire.h): requests carry the collection's
 // incarnation last, in version 2, and versions 1 and 2 read each other.
-#include "replication/wire.h"
-
 #include <gtest/gtest.h>
 
 #include "net/rpc/codec.h"
+#include "replication/wire.h"
 
 namespace shoal::repl {
 namespace {

@@ -1,10 +1,9 @@
 // Replication messages (replication/wire.h): the position answer carries the replica's term
 // history from envelope version 2, bounded, and stays readable both ways across versions.
-#include "replication/wire.h"
-
 #include <gtest/gtest.h>
 
 #include "net/rpc/codec.h"
+#include "replication/wire.h"
 
 namespace shoal::repl {
 namespace {
